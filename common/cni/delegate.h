@@ -1,0 +1,40 @@
+// Delegation to another plugin (IPAM) found on CNI_PATH: same environment,
+// the whole config on stdin, its stderr passed through, its errors re-raised
+// with their own code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/cni/plugin.h"
+
+namespace zos::cni {
+
+// The executable `type` in the CNI_PATH folders; Error(7) when none is there.
+std::string find_plugin(const std::string& type, const Env& env);
+
+// Runs `type` with CNI_COMMAND=`command` and `stdin_conf` (default: the
+// request's stdin). Returns the parsed result for ADD, nullopt otherwise.
+std::optional<Result> delegate(const std::string& type, const std::string& command, const Request& req,
+                               const std::string* stdin_conf = nullptr);
+
+// An ADD through the delegate that is undone (delegate DEL) unless dismissed:
+//   DelegatedAdd ipam(type, req);  ... ipam.dismiss();
+class DelegatedAdd {
+ public:
+  DelegatedAdd(std::string type, const Request& req, std::string stdin_conf);
+  ~DelegatedAdd();
+  DelegatedAdd(const DelegatedAdd&) = delete;
+  DelegatedAdd& operator=(const DelegatedAdd&) = delete;
+  const Result& result() const { return result_; }
+  void dismiss() { armed_ = false; }
+
+ private:
+  std::string type_;
+  const Request& req_;
+  std::string conf_;
+  Result result_;
+  bool armed_ = false;
+};
+
+}  // namespace zos::cni

@@ -1,0 +1,61 @@
+#include "common/log/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <cstdlib>
+
+namespace zos::log {
+
+namespace {
+
+std::string g_program = "zos";
+std::string g_file;
+
+spdlog::level::level_enum parse_level(const std::string& s, spdlog::level::level_enum fallback) {
+  if (s.empty()) return fallback;
+  auto l = spdlog::level::from_str(s);
+  // from_str answers "off" for unknown words; only take "off" when asked.
+  return (l == spdlog::level::off && s != "off") ? fallback : l;
+}
+
+void install(spdlog::level::level_enum level, const std::string& file) {
+  std::vector<spdlog::sink_ptr> sinks;
+  sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
+  if (!file.empty()) {
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_st>(file));
+    } catch (const std::exception& e) {
+      sinks.front()->log(spdlog::details::log_msg(g_program, spdlog::level::warn,
+                                                  std::string("cannot open log file: ") + e.what()));
+    }
+  }
+  auto logger = std::make_shared<spdlog::logger>(g_program, sinks.begin(), sinks.end());
+  logger->set_level(level);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+  g_file = file;
+}
+
+}  // namespace
+
+void init(const std::string& program) {
+  g_program = program;
+  const char* lvl = std::getenv("ZOS_LOG_LEVEL");
+  const char* file = std::getenv("ZOS_LOG_FILE");
+  install(parse_level(lvl ? lvl : "", spdlog::level::warn), file ? file : "");
+}
+
+void configure(const Options& opts) {
+  // The environment wins over the config: an operator debugging one call.
+  const char* env_lvl = std::getenv("ZOS_LOG_LEVEL");
+  const char* env_file = std::getenv("ZOS_LOG_FILE");
+  auto cur = spdlog::default_logger_raw() ? spdlog::default_logger_raw()->level() : spdlog::level::warn;
+  auto level = env_lvl ? cur : parse_level(opts.level, cur);
+  std::string file = env_file ? env_file : (opts.file.empty() ? g_file : opts.file);
+  if (level == cur && file == g_file) return;
+  install(level, file);
+}
+
+}  // namespace zos::log

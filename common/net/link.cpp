@@ -1,0 +1,138 @@
+#include "common/net/link.h"
+
+#include <linux/if.h>
+#include <netlink/cache.h>
+#include <netlink/route/link.h>
+
+#include <cerrno>
+
+#include "common/net/link_internal.h"
+
+namespace zos::nl {
+namespace detail {
+
+LinkInfo to_link_info(rtnl_link* l) {
+  LinkInfo i;
+  i.index = rtnl_link_get_ifindex(l);
+  if (const char* n = rtnl_link_get_name(l)) i.name = n;
+  i.mac = format_mac(rtnl_link_get_addr(l));
+  i.mtu = rtnl_link_get_mtu(l);
+  i.up = rtnl_link_get_flags(l) & IFF_UP;
+  i.oper_up = rtnl_link_get_operstate(l) == IF_OPER_UP;
+  i.master = rtnl_link_get_master(l);
+  if (const char* k = rtnl_link_get_type(l)) i.kind = k;
+  return i;
+}
+
+bool add_new_link(Socket& s, rtnl_link* l, const std::string& name, const std::string& kind,
+                  const std::string& what) {
+  int rc = s.check_or(rtnl_link_add(s.get(), l, NLM_F_CREATE | NLM_F_EXCL), what, {EEXIST});
+  if (rc == 0) return true;
+  auto cur = get_link(s, name);
+  if (cur && cur->kind == kind) return false;
+  throw NlError(NLE_EXIST, EEXIST, what,
+                cur ? "'" + name + "' is a " + (cur->kind.empty() ? "device" : cur->kind) + ", not a " + kind
+                    : "another name of the request is taken");
+}
+
+}  // namespace detail
+
+namespace {
+
+std::optional<LinkInfo> lookup(Socket& s, int index, const std::string& name, const std::string& what) {
+  rtnl_link* raw = nullptr;
+  int rc = s.check_or(rtnl_link_get_kernel(s.get(), index, index ? nullptr : name.c_str(), &raw), what,
+                      {ENODEV, ENOENT});
+  LinkPtr l(raw);
+  if (rc < 0 || !l) return std::nullopt;
+  return detail::to_link_info(l.get());
+}
+
+// "link 7 (veth0)" for messages; the name is looked up only on the error path.
+std::string describe(Socket& s, int index) {
+  std::string d = "link " + std::to_string(index);
+  try {
+    if (auto l = get_link_by_index(s, index)) d += " (" + l->name + ")";
+  } catch (const NlError&) {
+  }
+  return d;
+}
+
+// One RTM_NEWLINK/SETLINK on `index` carrying what `set` puts in `changes`.
+template <class F>
+void change(Socket& s, int index, const std::string& what, F&& set) {
+  LinkPtr orig(rtnl_link_alloc());
+  LinkPtr changes(rtnl_link_alloc());
+  if (!orig || !changes) throw NlError(NLE_NOMEM, ENOMEM, what);
+  rtnl_link_set_ifindex(orig.get(), index);
+  set(changes.get());
+  try {
+    s.check(rtnl_link_change(s.get(), orig.get(), changes.get(), 0), what);
+  } catch (const NlError& e) {
+    throw NlError(e.nl_code(), e.err(), what + " on " + describe(s, index), e.detail());
+  }
+}
+
+}  // namespace
+
+std::optional<LinkInfo> get_link(Socket& s, const std::string& name) {
+  return lookup(s, 0, name, "get link " + name);
+}
+
+std::optional<LinkInfo> get_link_by_index(Socket& s, int index) {
+  return lookup(s, index, {}, "get link " + std::to_string(index));
+}
+
+std::vector<LinkInfo> list_links(Socket& s) {
+  nl_cache* raw = nullptr;
+  s.check(rtnl_link_alloc_cache(s.get(), AF_UNSPEC, &raw), "list links");
+  CachePtr cache(raw);
+  std::vector<LinkInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o))
+    out.push_back(detail::to_link_info(reinterpret_cast<rtnl_link*>(o)));
+  return out;
+}
+
+void set_up(Socket& s, int index) {
+  change(s, index, "set up", [](rtnl_link* c) { rtnl_link_set_flags(c, IFF_UP); });
+}
+
+void set_down(Socket& s, int index) {
+  change(s, index, "set down", [](rtnl_link* c) { rtnl_link_unset_flags(c, IFF_UP); });
+}
+
+void set_mtu(Socket& s, int index, unsigned mtu) {
+  change(s, index, "set mtu " + std::to_string(mtu), [&](rtnl_link* c) { rtnl_link_set_mtu(c, mtu); });
+}
+
+void set_mac(Socket& s, int index, const std::string& mac) {
+  NlAddrPtr a = parse_mac(mac);
+  change(s, index, "set mac " + mac, [&](rtnl_link* c) { rtnl_link_set_addr(c, a.get()); });
+}
+
+void set_master(Socket& s, int index, int master_index) {
+  change(s, index, "set master " + describe(s, master_index),
+         [&](rtnl_link* c) { rtnl_link_set_master(c, master_index); });
+}
+
+void set_nomaster(Socket& s, int index) {
+  change(s, index, "set nomaster", [](rtnl_link* c) { rtnl_link_set_master(c, 0); });
+}
+
+void set_netns(Socket& s, int index, int nsfd) {
+  change(s, index, "move to netns fd " + std::to_string(nsfd),
+         [&](rtnl_link* c) { rtnl_link_set_ns_fd(c, nsfd); });
+}
+
+void rename_link(Socket& s, int index, const std::string& new_name) {
+  change(s, index, "rename to " + new_name, [&](rtnl_link* c) { rtnl_link_set_name(c, new_name.c_str()); });
+}
+
+bool delete_link(Socket& s, const std::string& name) {
+  LinkPtr l(rtnl_link_alloc());
+  if (!l) throw NlError(NLE_NOMEM, ENOMEM, "delete link " + name);
+  rtnl_link_set_name(l.get(), name.c_str());
+  return s.check_or(rtnl_link_delete(s.get(), l.get()), "delete link " + name, {ENODEV}) == 0;
+}
+
+}  // namespace zos::nl

@@ -1,0 +1,100 @@
+// libnl-route plumbing: one owner type per libnl object (all deleters here,
+// nothing else calls *_put), a NETLINK_ROUTE socket that reports the kernel's
+// own errno and extended-ack message, and address parsing/formatting.
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+struct nl_sock;
+struct nl_msg;
+struct nl_addr;
+struct nl_cache;
+struct rtnl_link;
+struct rtnl_addr;
+struct rtnl_route;
+struct rtnl_nexthop;
+
+namespace zos::nl {
+
+// One deleter for every libnl type we own.
+struct Deleter {
+  void operator()(nl_sock* p) const;
+  void operator()(nl_msg* p) const;
+  void operator()(nl_addr* p) const;
+  void operator()(nl_cache* p) const;
+  void operator()(rtnl_link* p) const;
+  void operator()(rtnl_addr* p) const;
+  void operator()(rtnl_route* p) const;
+  void operator()(rtnl_nexthop* p) const;
+};
+template <class T>
+using Ptr = std::unique_ptr<T, Deleter>;
+using SockPtr = Ptr<nl_sock>;
+using MsgPtr = Ptr<nl_msg>;
+using NlAddrPtr = Ptr<nl_addr>;
+using CachePtr = Ptr<nl_cache>;
+using LinkPtr = Ptr<rtnl_link>;
+using AddrPtr = Ptr<rtnl_addr>;
+using RoutePtr = Ptr<rtnl_route>;
+using NexthopPtr = Ptr<rtnl_nexthop>;
+
+// A failed netlink operation: "<operation> <object>: <reason>", where the
+// reason is the kernel's errno text plus its extended-ack message when it
+// sent one, e.g. "add link veth-010a-0: File exists".
+class NlError : public std::runtime_error {
+ public:
+  // `detail`: the kernel's extended-ack text, if any.
+  NlError(int nl_code, int sys_errno, const std::string& what, const std::string& detail = "");
+  int nl_code() const { return nl_code_; }  // libnl NLE_* (positive)
+  int err() const { return errno_; }        // kernel errno (positive), 0 if none
+  const std::string& detail() const { return detail_; }  // extended ack text
+
+ private:
+  int nl_code_;
+  int errno_;
+  std::string detail_;
+};
+
+// A NETLINK_ROUTE socket bound in the network namespace that is current for
+// the calling thread at construction; it keeps talking to that namespace
+// afterwards. To work in another namespace construct it inside in_netns().
+class Socket {
+ public:
+  Socket();
+  ~Socket();
+  Socket(Socket&&) noexcept;
+  Socket& operator=(Socket&&) noexcept;
+
+  nl_sock* get() const { return sock_.get(); }
+
+  // rc < 0 (a libnl call failed): throws NlError(what). Returns rc otherwise.
+  int check(int rc, const std::string& what);
+  // Like check(), but returns -errno when the kernel's errno is one of
+  // `expected` (e.g. ENODEV for "absent is a value").
+  int check_or(int rc, const std::string& what, std::initializer_list<int> expected);
+
+  struct LastError;  // the kernel's error of the last request (internal)
+
+ private:
+  SockPtr sock_;
+  std::unique_ptr<LastError> last_;
+};
+
+// "10.1.10.1/24", "fd00::/64", "10.1.10.1" (full length), "default" (needs
+// `family`). Throws NlError(EINVAL) naming the text when it does not parse
+// or its family is not `family` (AF_UNSPEC accepts both).
+NlAddrPtr parse_prefix(const std::string& text, int family = 0);
+// "02:00:00:00:00:01".
+NlAddrPtr parse_mac(const std::string& text);
+
+// "10.1.10.1/24" (always with the length), "fe80::1/64".
+std::string format_prefix(const nl_addr* a);
+// The address alone: "10.1.10.1", "fe80::1".
+std::string format_addr(const nl_addr* a);
+// "02:00:00:00:00:01"; empty for a null or empty address.
+std::string format_mac(const nl_addr* a);
+
+}  // namespace zos::nl

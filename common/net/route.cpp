@@ -1,0 +1,104 @@
+#include "common/net/route.h"
+
+#include <linux/rtnetlink.h>
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/route/nexthop.h>
+#include <netlink/route/route.h>
+
+#include <cerrno>
+
+namespace zos::nl {
+namespace {
+
+std::string describe(const Route& r) {
+  std::string d = r.dst;
+  if (r.gw) d += " via " + *r.gw;
+  if (r.oif) d += " dev " + std::to_string(*r.oif);
+  if (r.table) d += " table " + std::to_string(*r.table);
+  if (r.metric) d += " metric " + std::to_string(*r.metric);
+  return d;
+}
+
+RoutePtr build(const Route& r, const std::string& what) {
+  NlAddrPtr gw;
+  if (r.gw) gw = parse_prefix(*r.gw, r.family);
+  int family = r.family ? r.family : gw ? nl_addr_get_family(gw.get()) : 0;
+  NlAddrPtr dst = parse_prefix(r.dst, family);
+  family = nl_addr_get_family(dst.get());
+  if (gw && nl_addr_get_family(gw.get()) != family)
+    throw NlError(NLE_INVAL, EINVAL, what, "gateway and destination families differ");
+
+  RoutePtr route(rtnl_route_alloc());
+  if (!route) throw NlError(NLE_NOMEM, ENOMEM, what);
+  rtnl_route_set_family(route.get(), family);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_route_set_table(route.get(), r.table.value_or(RT_TABLE_MAIN));
+  if (r.metric) rtnl_route_set_priority(route.get(), *r.metric);
+  if (r.scope) rtnl_route_set_scope(route.get(), *r.scope);
+  if (r.mtu) rtnl_route_set_metric(route.get(), RTAX_MTU, *r.mtu);
+  if (gw || r.oif) {
+    NexthopPtr nh(rtnl_route_nh_alloc());
+    if (!nh) throw NlError(NLE_NOMEM, ENOMEM, what);
+    if (gw) rtnl_route_nh_set_gateway(nh.get(), gw.get());
+    if (r.oif) rtnl_route_nh_set_ifindex(nh.get(), *r.oif);
+    if (r.onlink) rtnl_route_nh_set_flags(nh.get(), RTNH_F_ONLINK);
+    rtnl_route_add_nexthop(route.get(), nh.release());  // the route owns it now
+  }
+  return route;
+}
+
+}  // namespace
+
+void replace_route(Socket& s, const Route& r) {
+  const std::string what = "replace route " + describe(r);
+  RoutePtr route = build(r, what);
+  s.check(rtnl_route_add(s.get(), route.get(), NLM_F_CREATE | NLM_F_REPLACE), what);
+}
+
+bool add_route(Socket& s, const Route& r) {
+  const std::string what = "add route " + describe(r);
+  RoutePtr route = build(r, what);
+  return s.check_or(rtnl_route_add(s.get(), route.get(), NLM_F_CREATE | NLM_F_EXCL), what, {EEXIST}) == 0;
+}
+
+bool delete_route(Socket& s, const Route& r) {
+  const std::string what = "delete route " + describe(r);
+  RoutePtr route = build(r, what);
+  // A delete matches what it names: no scope guessed as for an add
+  // (RT_SCOPE_NOWHERE matches any) and any protocol (libnl's default is
+  // "static", which would miss the routes the kernel or a daemon made).
+  if (!r.scope) rtnl_route_set_scope(route.get(), RT_SCOPE_NOWHERE);
+  rtnl_route_set_protocol(route.get(), RTPROT_UNSPEC);
+  return s.check_or(rtnl_route_delete(s.get(), route.get(), 0), what, {ESRCH, ENOENT}) == 0;
+}
+
+std::vector<RouteInfo> list_routes(Socket& s, int family, std::optional<uint32_t> table) {
+  nl_cache* raw = nullptr;
+  s.check(rtnl_route_alloc_cache(s.get(), family, 0, &raw), "list routes");
+  CachePtr cache(raw);
+  std::vector<RouteInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (family && rtnl_route_get_family(r) != family) continue;
+    if (table && rtnl_route_get_table(r) != *table) continue;
+    RouteInfo i;
+    i.family = rtnl_route_get_family(r);
+    nl_addr* dst = rtnl_route_get_dst(r);
+    i.dst = dst && nl_addr_get_len(dst) ? format_prefix(dst) : (i.family == AF_INET6 ? "::/0" : "0.0.0.0/0");
+    if (rtnl_route_get_nnexthops(r) > 0) {
+      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
+      i.oif = rtnl_route_nh_get_ifindex(nh);
+      if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) i.gw = format_addr(gw);
+    }
+    i.table = rtnl_route_get_table(r);
+    i.metric = rtnl_route_get_priority(r);
+    i.scope = rtnl_route_get_scope(r);
+    i.protocol = rtnl_route_get_protocol(r);
+    i.type = rtnl_route_get_type(r);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace zos::nl

@@ -1,0 +1,134 @@
+#include "common/sys/file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/sys/syscall.h"
+
+namespace zos::sys {
+
+namespace {
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void write_all(int fd, const std::string& data, const std::string& path) {
+  size_t off = 0;
+  while (off < data.size()) {
+    auto n = check("write " + path, [&] { return ::write(fd, data.data() + off, data.size() - off); });
+    off += static_cast<size_t>(n);
+  }
+}
+
+void fsync_dir(const std::string& dir) {
+  Fd d(check("open " + dir, [&] { return ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+  check("fsync " + dir, [&] { return ::fsync(d.get()); });
+}
+
+// Writes `data` to a fresh temporary file beside `path`; returns its name.
+std::string write_temp(const std::string& path, const std::string& data, unsigned mode) {
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  Fd fd(check("create " + tmp,
+              [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode); }));
+  try {
+    check("chmod " + tmp, [&] { return ::fchmod(fd.get(), mode); });
+    write_all(fd.get(), data, tmp);
+    check("fsync " + tmp, [&] { return ::fsync(fd.get()); });
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  return tmp;
+}
+
+}  // namespace
+
+std::optional<std::string> read_file(const std::string& path) {
+  int raw = check_or("open " + path, {ENOENT}, [&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+  if (raw < 0) return std::nullopt;
+  Fd fd(raw);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    auto n = check("read " + path, [&] { return ::read(fd.get(), buf, sizeof buf); });
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+  std::string tmp = write_temp(path, data, mode);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_errno("rename " + tmp + " to " + path, err);
+  }
+  fsync_dir(dir_of(path));
+}
+
+bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode) {
+  std::string tmp = write_temp(path, data, mode);
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return false;
+    throw_errno("link " + path, err);
+  }
+  fsync_dir(dir_of(path));
+  return true;
+}
+
+bool remove_if_exists(const std::string& path) {
+  return check_or("unlink " + path, {ENOENT}, [&] { return ::unlink(path.c_str()); }) == 0;
+}
+
+void clean_temp_files(const std::string& dir) {
+  for (const auto& name : list_dir(dir))
+    if (name.find(".tmp-") != std::string::npos) remove_if_exists(dir + "/" + name);
+}
+
+void make_dirs(const std::string& path, unsigned mode) {
+  if (path.empty()) return;
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    cur = path.substr(0, pos);
+    if (cur.empty()) continue;
+    check_or("mkdir " + cur, {EEXIST}, [&] { return ::mkdir(cur.c_str(), mode); });
+  }
+  struct stat st;
+  check("stat " + path, [&] { return ::stat(path.c_str(), &st); });
+  if (!S_ISDIR(st.st_mode)) throw_errno("mkdir " + path, ENOTDIR);
+}
+
+std::vector<std::string> list_dir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;
+    throw_errno("opendir " + dir);
+  }
+  while (auto* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(std::move(n));
+  }
+  ::closedir(d);
+  return out;
+}
+
+FileLock::FileLock(const std::string& path)
+    : fd_(check("open " + path, [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); })) {
+  check("flock " + path, [&] { return ::flock(fd_.get(), LOCK_EX); });
+}
+
+}  // namespace zos::sys

@@ -1,0 +1,52 @@
+// Files: whole reads, atomic writes, exclusive publication, flock guards.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sys/fd.h"
+
+namespace zos::sys {
+
+// Whole file as a string; nullopt when it does not exist.
+std::optional<std::string> read_file(const std::string& path);
+
+// Write a file atomically: a temporary file beside it, fsync, rename over the
+// target, fsync of the directory. A killed writer leaves the old content (and
+// at most a stray "<name>.tmp-<pid>" that clean_temp_files() removes).
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+
+// Publish a file only if the name is free: write and fsync a temporary file,
+// then link() it to `path`. Returns false when `path` already exists. Either
+// the whole content is there under `path`, or nothing is.
+bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode = 0644);
+
+// Removes a file; false when it was already gone.
+bool remove_if_exists(const std::string& path);
+
+// Removes the "*.tmp-*" leftovers of killed writers in `dir`. Call it while
+// holding the directory's lock, when no writer can be in flight.
+void clean_temp_files(const std::string& dir);
+
+// mkdir -p with `mode` for the folders it creates.
+void make_dirs(const std::string& path, unsigned mode = 0755);
+
+// Names in a directory (no "." / ".."); empty when it does not exist.
+std::vector<std::string> list_dir(const std::string& dir);
+
+// An exclusive flock on a lock file, held for the guard's lifetime. The
+// kernel drops it when the process dies, so a killed holder never leaves a
+// lock behind.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path);
+  FileLock(FileLock&&) = default;
+  FileLock& operator=(FileLock&&) = default;
+  ~FileLock() = default;  // closing the fd releases the lock
+
+ private:
+  Fd fd_;
+};
+
+}  // namespace zos::sys

@@ -1,0 +1,116 @@
+#include "plugins/ipam/allocator.h"
+
+#include "common/cni/error.h"
+
+namespace zos::ipam {
+
+namespace {
+
+int host_of(const model::Plan& p, const ip::Addr& a) {
+  return static_cast<int>(a.v4_host() - p.subnet_v4.addr().v4_host());
+}
+
+ip::Addr host(const model::Plan& p, int h) { return ip::Addr::v4(p.subnet_v4.addr().v4_host() + static_cast<uint32_t>(h)); }
+
+}  // namespace
+
+std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, const std::vector<Lease>& all) const {
+  std::vector<ip::Addr> out;
+  if (r.want_v6) {
+    if (!plan_.prefix.contains(*r.want_v6) || *r.want_v6 == plan_.router_v6.addr() ||
+        *r.want_v6 == plan_.prefix.addr())
+      throw cni::Error(kOutOfPool, "requested IPv6 " + r.want_v6->str() + " is not a host address of the NR prefix " +
+                                       plan_.prefix.str());
+    out.push_back(*r.want_v6);
+  } else {
+    if (r.v6_mode == V6Mode::kEui64 || r.v6_mode == V6Mode::kBoth) {
+      if (!r.mac)
+        throw cni::Error(cni::kInvalidConfig,
+                         "ipam.ipv6 \"eui64\"/\"both\" needs the container MAC: set runtimeConfig.mac, args.cni.mac "
+                         "or CNI_ARGS MAC=, or use ipv6 \"ipv4\"");
+      out.push_back(model::eui64(plan_.prefix, *r.mac));
+    }
+    if (r.v6_mode == V6Mode::kIpv4 || r.v6_mode == V6Mode::kBoth) out.push_back(model::ipv6_from_ipv4(plan_.prefix, v4));
+  }
+  for (const auto& l : all)
+    for (const auto& a : l.v6)
+      for (const auto& mine : out)
+        if (a == mine)
+          throw cni::Error(kAddressInUse, "IPv6 " + mine.str() + " is already leased to container " + l.container_id +
+                                              " interface " + l.ifname);
+  return out;
+}
+
+Lease Allocator::allocate(const Request& r) {
+  auto all = store_.leases();
+  for (const auto& l : all)
+    if (l.owned_by(r.container_id, r.ifname)) return l;
+
+  Lease lease;
+  lease.container_id = r.container_id;
+  lease.ifname = r.ifname;
+  if (r.mac) lease.mac = model::format_mac(*r.mac);
+
+  if (r.want_v4) {
+    int h = plan_.subnet_v4.contains(*r.want_v4) ? host_of(plan_, *r.want_v4) : -1;
+    if (h < model::kFirstHost || h > model::kLastHost)
+      throw cni::Error(kOutOfPool, "requested IPv4 " + r.want_v4->str() + " is outside the pool " +
+                                       host(plan_, model::kFirstHost).str() + "-" + host(plan_, model::kLastHost).str());
+    lease.v4 = *r.want_v4;
+    lease.v6 = v6_for(r, lease.v4, all);
+    if (!store_.reserve(lease)) {
+      std::string who;
+      for (const auto& l : all)
+        if (l.v4 == lease.v4) who = " to container " + l.container_id + " interface " + l.ifname;
+      throw cni::Error(kAddressInUse, "requested IPv4 " + r.want_v4->str() + " is already leased" + who);
+    }
+    store_.set_last_reserved(lease.v4);
+    return lease;
+  }
+
+  // Round robin from the last address handed out, so a released address is
+  // not reused at once (stale ARP/ND entries elsewhere).
+  int start = model::kFirstHost;
+  if (auto last = store_.last_reserved(); last && plan_.subnet_v4.contains(*last)) {
+    int h = host_of(plan_, *last);
+    if (h >= model::kFirstHost && h <= model::kLastHost) start = h + 1;
+  }
+  std::vector<bool> taken(256, false);
+  for (const auto& l : all)
+    if (plan_.subnet_v4.contains(l.v4)) taken[host_of(plan_, l.v4)] = true;
+  const int size = model::kLastHost - model::kFirstHost + 1;
+  for (int i = 0; i < size; ++i) {
+    int h = model::kFirstHost + (start - model::kFirstHost + i) % size;
+    if (taken[h]) continue;
+    lease.v4 = host(plan_, h);
+    lease.v6 = v6_for(r, lease.v4, all);
+    if (!store_.reserve(lease)) continue;  // raced with a writer outside the lock
+    store_.set_last_reserved(lease.v4);
+    return lease;
+  }
+  throw cni::Error(kPoolExhausted, "no free IPv4 left in " + plan_.subnet_v4.str() + " (all " + std::to_string(size) +
+                                       " addresses are leased): remove unused containers or run CNI GC");
+}
+
+bool Allocator::release(const std::string& container_id, const std::string& ifname) {
+  bool any = false;
+  std::vector<std::string> corrupt;  // DEL must not fail on another's damage
+  for (const auto& l : store_.leases(&corrupt))
+    if (l.owned_by(container_id, ifname)) any = store_.release(l.v4) || any;
+  return any;
+}
+
+std::optional<Lease> Allocator::find(const std::string& container_id, const std::string& ifname) {
+  for (const auto& l : store_.leases())
+    if (l.owned_by(container_id, ifname)) return l;
+  return std::nullopt;
+}
+
+int Allocator::free_count() {
+  int used = 0;
+  for (const auto& l : store_.leases())
+    if (plan_.subnet_v4.contains(l.v4)) ++used;
+  return (model::kLastHost - model::kFirstHost + 1) - used;
+}
+
+}  // namespace zos::ipam

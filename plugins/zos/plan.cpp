@@ -1,0 +1,92 @@
+#include "plugins/zos/plan.h"
+
+#include <cstdio>
+
+#include "common/cni/error.h"
+
+namespace zos::model {
+
+Nibble::Nibble(const ip::Prefix& prefix) {
+  size_t from = prefix.len() < 48 ? 4 : 6;
+  char buf[3];
+  for (size_t i = from; i < 8; ++i) {
+    bytes_.push_back(prefix.addr()[i]);
+    std::snprintf(buf, sizeof buf, "%02x", prefix.addr()[i]);
+    hex_ += buf;
+  }
+}
+
+Plan Plan::of(const ip::Prefix& prefix, int alloc) {
+  if (!prefix.addr().is_v6() || prefix.len() != 64)
+    throw cni::Error(cni::kInvalidConfig, "NR prefix " + prefix.str() + " must be an IPv6 /64");
+  Nibble n(prefix);
+  Plan p;
+  p.prefix = prefix.network();
+  uint32_t base = (10u << 24) | (uint32_t(n.a()) << 16) | (uint32_t(n.b()) << 8);
+  p.subnet_v4 = ip::Prefix(ip::Addr::v4(base), 24);
+  p.router_v4 = ip::Prefix(ip::Addr::v4(base | 1), 24);
+  p.router_v6 = ip::Prefix(p.prefix.addr().offset(1), 64);
+  p.wg_v4 = ip::Prefix(ip::Addr::v4((10u << 24) | (255u << 16) | (uint32_t(n.a()) << 8) | n.b()), 16);
+  std::array<uint8_t, 16> ll{0xfe, 0x80};
+  ll[14] = n.a();
+  ll[15] = n.b();
+  p.wg_v6 = ip::Prefix(ip::Addr::v6(ll), 64);
+  std::string suffix = n.hex() + "-" + std::to_string(alloc);
+  p.netns = "net-" + suffix;
+  p.bridge = "br-" + suffix;
+  p.wg = "wg-" + suffix;
+  p.veth = "veth-" + suffix;
+  p.pub = "pub-" + suffix;
+  if (p.veth.size() > 15)
+    throw cni::Error(cni::kInvalidConfig, "interface name " + p.veth + " (from prefix " + prefix.str() +
+                                              " and allocation_nr " + std::to_string(alloc) +
+                                              ") is longer than 15 characters");
+  return p;
+}
+
+ip::Addr eui64(const ip::Prefix& prefix, const std::array<uint8_t, 6>& mac) {
+  std::array<uint8_t, 16> b{};
+  for (int i = 0; i < 8; ++i) b[i] = prefix.network().addr()[i];
+  b[8] = mac[0] ^ 0x02;
+  b[9] = mac[1];
+  b[10] = mac[2];
+  b[11] = 0xff;
+  b[12] = 0xfe;
+  b[13] = mac[3];
+  b[14] = mac[4];
+  b[15] = mac[5];
+  return ip::Addr::v6(b);
+}
+
+ip::Addr ipv6_from_ipv4(const ip::Prefix& prefix, const ip::Addr& v4) {
+  std::array<uint8_t, 16> b{};
+  for (int i = 0; i < 8; ++i) b[i] = prefix.network().addr()[i];
+  for (int i = 0; i < 4; ++i) b[12 + i] = v4[i];
+  return ip::Addr::v6(b);
+}
+
+std::optional<ip::Addr> ipv4_from_ipv6(const ip::Prefix& prefix, const ip::Addr& v6) {
+  if (!prefix.contains(v6)) return std::nullopt;
+  for (int i = 8; i < 12; ++i)
+    if (v6[i] != 0) return std::nullopt;
+  return ip::Addr::v4((uint32_t(v6[12]) << 24) | (uint32_t(v6[13]) << 16) | (uint32_t(v6[14]) << 8) | v6[15]);
+}
+
+std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s) {
+  std::array<uint8_t, 6> m{};
+  unsigned v[6];
+  char tail;
+  if (s.size() != 17 ||
+      std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+    return std::nullopt;
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
+  return m;
+}
+
+std::string format_mac(const std::array<uint8_t, 6>& mac) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+  return buf;
+}
+
+}  // namespace zos::model
