@@ -126,9 +126,14 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return out;
 }
 
-FileLock::FileLock(const std::string& path)
+FileLock::FileLock(const std::string& path, Mode mode)
     : fd_(check("open " + path, [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); })) {
-  check("flock " + path, [&] { return ::flock(fd_.get(), LOCK_EX); });
+  set_mode(mode);
+}
+
+void FileLock::set_mode(Mode mode) {
+  int op = mode == Mode::kExclusive ? LOCK_EX : LOCK_SH;
+  check("flock", [&] { return ::flock(fd_.get(), op); });
 }
 
 }  // namespace zos::sys

@@ -40,7 +40,11 @@ std::vector<std::string> list_dir(const std::string& dir);
 // lock behind.
 class FileLock {
  public:
-  explicit FileLock(const std::string& path);
+  enum class Mode { kExclusive, kShared };
+  explicit FileLock(const std::string& path, Mode mode = Mode::kExclusive);
+  // Converts the lock in place (not atomically: another process may take
+  // the exclusive lock in between a downgrade).
+  void set_mode(Mode mode);
   FileLock(FileLock&&) = default;
   FileLock& operator=(FileLock&&) = default;
   ~FileLock() = default;  // closing the fd releases the lock

@@ -1,0 +1,258 @@
+#include "plugins/nr/attach.h"
+
+#include <linux/if_addr.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+
+#include "common/cni/delegate.h"
+#include "common/log/log.h"
+#include "common/net/addr.h"
+#include "common/net/link.h"
+#include "common/net/nl.h"
+#include "common/net/route.h"
+#include "common/net/sysctl.h"
+#include "common/sys/fault.h"
+#include "common/sys/netns.h"
+#include "plugins/nr/state.h"
+
+namespace zos::nr {
+
+using nlohmann::json;
+
+namespace {
+
+uint64_t fnv1a(const std::string& a, const std::string& b) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(a);
+  mix(std::string(1, '\0'));
+  mix(b);
+  return h;
+}
+
+// Opens the container's namespace; cni::Error(3) when it is gone.
+sys::Fd container_netns(const cni::Request& req) {
+  auto fd = sys::open_netns_if_exists(req.env.netns);
+  if (!fd) throw cni::Error(cni::kUnknownContainer, "CNI_NETNS " + req.env.netns + " does not exist");
+  return std::move(*fd);
+}
+
+// The config IPAM gets: ours, with the MAC and the NR prefix filled in so it
+// need not read the network object again.
+std::string ipam_conf(const cni::Request& req, const Resource* r, const std::string& mac) {
+  json c = req.conf;
+  if (!mac.empty()) c["runtimeConfig"]["mac"] = mac;
+  if (r && !c["ipam"].contains("prefix")) c["ipam"]["prefix"] = r->plan.prefix.str();
+  return c.dump();
+}
+
+// Undo of a half-done ADD: the host veth (and so the pair) and the record.
+struct VethGuard {
+  const State& st;
+  std::string name;
+  bool armed = true;
+  ~VethGuard() {
+    if (!armed) return;
+    try {
+      nl::Socket host;
+      nl::delete_link(host, name);
+      st.remove_attachment(name);
+    } catch (const std::exception& e) {
+      spdlog::error("undoing veth {} failed: {}", name, e.what());
+    }
+  }
+};
+
+}  // namespace
+
+std::string host_veth_name(const std::string& container_id, const std::string& ifname) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "zv%012llx",
+                static_cast<unsigned long long>(fnv1a(container_id, ifname) & 0xffffffffffffull));
+  return buf;
+}
+
+std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::string& ifname) {
+  uint64_t h = fnv1a(ifname, container_id);
+  std::array<uint8_t, 6> m{};
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(h >> (8 * i));
+  m[0] = static_cast<uint8_t>((m[0] & 0xfc) | 0x02);  // unicast, locally administered
+  return m;
+}
+
+cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r) {
+  const auto& env = req.env;
+  const auto& plan = r.plan;
+  State st(cfg.node.data_dir);
+  sys::Fd cns = container_netns(req);
+  nl::Socket host;
+
+  std::string hname = host_veth_name(env.container_id, env.ifname);
+  // A veth of ours under that name is left from an ADD that was killed:
+  // it is this attachment's, so start over.
+  if (nl::delete_link(host, hname)) spdlog::info("removed stale {} of an interrupted ADD", hname);
+  bool exists = sys::in_netns(cns.get(), [&] {
+    nl::Socket s;
+    return nl::get_link(s, env.ifname).has_value();
+  });
+  if (exists)
+    throw cni::Error(cni::kInvalidEnv, "CNI_IFNAME " + env.ifname + " already exists in " + env.netns +
+                                           ": pick another interface name");
+
+  std::string mac;
+  if (const json* m = req.runtime_config("mac"); m && m->is_string()) mac = *m;
+  else if (const json* m2 = req.args_cni("mac"); m2 && m2->is_string()) mac = *m2;
+  else if (auto m3 = env.args.get("MAC")) mac = *m3;
+  if (!mac.empty() && !model::parse_mac(mac))
+    throw cni::Error(cni::kInvalidConfig, "MAC \"" + mac + "\" is not a MAC address like 02:42:0a:01:0a:02");
+  if (mac.empty()) mac = model::format_mac(stable_mac(env.container_id, env.ifname));
+
+  // The record goes first: whatever a kill leaves behind, DEL and GC find.
+  st.save_attachment({hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns});
+  VethGuard guard{st, hname};
+  sys::fault_point("add-after-record");
+
+  cni::DelegatedAdd ipam(cfg.ipam_type, req, ipam_conf(req, &r, mac));
+  sys::fault_point("add-after-ipam");
+
+  nl::VethOptions vo;
+  vo.peer_mac = mac;
+  vo.mtu = cfg.node.mtu;
+  vo.peer_netns_fd = cns.get();
+  nl::create_veth(host, hname, env.ifname, vo);
+  sys::fault_point("add-after-veth");
+  auto br = nl::get_link(host, plan.bridge);
+  auto h = nl::get_link(host, hname);
+  if (!br || !h) throw cni::Error(cni::kInternal, "bridge " + plan.bridge + " or veth " + hname + " vanished during ADD");
+  nl::sysctl_set("net/ipv6/conf/" + hname + "/disable_ipv6", "1");
+  nl::set_master(host, h->index, br->index);
+  nl::set_up(host, h->index);
+
+  const cni::Result& ipres = ipam.result();
+  cni::Result res;
+  res.interfaces.push_back({plan.bridge, br->mac, ""});
+  res.interfaces.push_back({hname, h->mac, ""});
+  cni::Interface cif{env.ifname, mac, env.netns};
+  sys::in_netns(cns.get(), [&] {
+    nl::Socket s;
+    auto c = nl::get_link(s, env.ifname);
+    if (!c) throw cni::Error(cni::kInternal, env.ifname + " vanished from " + env.netns + " during ADD");
+    cif.mtu = static_cast<int>(c->mtu);
+    for (const auto& ipc : ipres.ips) nl::add_addr(s, c->index, ipc.address.str(), {.nodad = true});
+    nl::set_up(s, c->index);
+    for (const auto& rt : ipres.routes) {
+      nl::Route route;
+      route.dst = rt.dst.len() == 0 ? "default" : rt.dst.str();
+      route.family = rt.dst.family() == 4 ? AF_INET : AF_INET6;
+      if (rt.gw) route.gw = rt.gw->str();
+      route.oif = c->index;
+      nl::replace_route(s, route);
+    }
+  });
+  sys::fault_point("add-after-addr");
+  res.interfaces.push_back(cif);
+  for (auto ipc : ipres.ips) {
+    ipc.interface = 2;
+    res.ips.push_back(ipc);
+  }
+  res.routes = ipres.routes;
+  res.dns = cfg.dns;
+  ipam.dismiss();
+  guard.armed = false;
+  spdlog::info("ADD {}/{}: {} on {}", env.container_id, env.ifname, hname, plan.bridge);
+  return res;
+}
+
+void detach(const cni::Request& req, const Config& cfg) {
+  const auto& env = req.env;
+  State st(cfg.node.data_dir);
+  std::string hname = host_veth_name(env.container_id, env.ifname);
+  nl::Socket host;
+  nl::delete_link(host, hname);  // takes the container end along
+  // IPAM DEL needs no network object: it works when it is gone.
+  std::string conf = ipam_conf(req, nullptr, "");
+  cni::delegate(cfg.ipam_type, "DEL", req, &conf);
+  st.remove_attachment(hname);
+}
+
+void check_attachment(const cni::Request& req, const Config& cfg, const Resource& r) {
+  const auto& env = req.env;
+  auto fail = [](const std::string& what) { throw cni::Error(kCheckFailed, what); };
+  for (const auto& p : problems(cfg.node, r)) fail(p);
+
+  nl::Socket host;
+  std::string hname = host_veth_name(env.container_id, env.ifname);
+  auto h = nl::get_link(host, hname);
+  auto br = nl::get_link(host, r.plan.bridge);
+  if (!h) fail("host veth " + hname + " of " + env.ifname + " is missing");
+  if (!br || h->master != br->index) fail("host veth " + hname + " is not on bridge " + r.plan.bridge);
+
+  auto cns = sys::open_netns_if_exists(env.netns);
+  if (!cns) throw cni::Error(cni::kUnknownContainer, "CNI_NETNS " + env.netns + " does not exist");
+  sys::in_netns(cns->get(), [&] {
+    nl::Socket s;
+    auto c = nl::get_link(s, env.ifname);
+    if (!c) fail(env.ifname + " is missing in " + env.netns);
+    if (c->kind != "veth") fail(env.ifname + " in " + env.netns + " is not a veth");
+    auto addrs = nl::list_addrs(s, c->index);
+    auto routes4 = nl::list_routes(s, AF_INET);
+    auto routes6 = nl::list_routes(s, AF_INET6);
+    for (const auto& ipc : req.prev->ips) {
+      if (ipc.interface && *ipc.interface < static_cast<int>(req.prev->interfaces.size()) &&
+          req.prev->interfaces[*ipc.interface].name != env.ifname)
+        continue;
+      bool found = false;
+      for (const auto& a : addrs) found = found || a.prefix == ipc.address.str();
+      if (!found) fail("address " + ipc.address.str() + " is missing on " + env.ifname);
+    }
+    for (const auto& rt : req.prev->routes) {
+      const auto& table = rt.dst.family() == 4 ? routes4 : routes6;
+      bool found = false;
+      for (const auto& have : table)
+        found = found || (have.dst == rt.dst.network().str() && have.oif == c->index &&
+                          (!rt.gw || (have.gw && *have.gw == rt.gw->str())));
+      if (!found) fail("route to " + rt.dst.str() + (rt.gw ? " via " + rt.gw->str() : "") + " is missing in " + env.netns);
+    }
+  });
+  std::string conf = ipam_conf(req, &r, "");
+  cni::delegate(cfg.ipam_type, "CHECK", req, &conf);
+}
+
+void gc(const cni::Request& req, const Config& cfg) {
+  State st(cfg.node.data_dir);
+  auto valid = cni::valid_attachments(req.conf);
+  std::vector<std::string> errors;
+  nl::Socket host;
+  for (const auto& a : st.attachments()) {
+    if (a.config_name != cfg.name) continue;
+    bool keep = false;
+    for (const auto& v : valid) keep = keep || (v.container_id == a.container_id && v.ifname == a.ifname);
+    if (keep) continue;
+    try {
+      nl::delete_link(host, a.host_veth);
+      st.remove_attachment(a.host_veth);
+      spdlog::info("GC removed {} of {}/{}", a.host_veth, a.container_id, a.ifname);
+    } catch (const std::exception& e) {
+      errors.push_back(a.host_veth + ": " + e.what());
+    }
+  }
+  try {
+    std::string conf = ipam_conf(req, nullptr, "");
+    cni::delegate(cfg.ipam_type, "GC", req, &conf);
+  } catch (const cni::Error& e) {
+    errors.push_back("ipam: " + e.msg());
+  }
+  if (!errors.empty()) {
+    std::string msg = "GC finished with " + std::to_string(errors.size()) + " problem(s): ";
+    for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
+    throw cni::Error(cni::kIoFailure, msg);
+  }
+}
+
+}  // namespace zos::nr

@@ -1,0 +1,60 @@
+#include "plugins/nr/config.h"
+
+namespace zos::nr {
+
+using nlohmann::json;
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  if (!it->is_string()) throw cni::Error(cni::kInvalidConfig, std::string(key) + " must be a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Config parse_config(const cni::Request& req) {
+  const json& c = req.conf;
+  Config cfg;
+  cfg.name = c.value("name", "");
+  cfg.node.id = str(c, "nodeId");
+  cfg.node.data_dir = str(c, "dataDir");
+  if (cfg.node.data_dir.empty()) cfg.node.data_dir = kDefaultDataDir;
+  cfg.node.key_file = str(c, "wgPrivateKeyFile");
+  cfg.node.cni_path = req.env.path;
+  if (auto m = c.find("mtu"); m != c.end() && !m->is_null()) {
+    if (!m->is_number_unsigned() || m->get<unsigned>() < 1280 || m->get<unsigned>() > 65535)
+      throw cni::Error(cni::kInvalidConfig, "mtu must be a number from 1280 to 65535 (IPv6 needs 1280), got " + m->dump());
+    cfg.node.mtu = m->get<unsigned>();
+  }
+  if (auto n = c.find("network"); n != c.end() && !n->is_null()) cfg.source.inline_object = *n;
+  cfg.source.file = str(c, "networkFile");
+  cfg.source.dir = str(c, "networksDir");
+  cfg.source.node_id = cfg.node.id;
+  if (auto sel = req.env.args.get("ZOS_NETWORK")) cfg.source.selected_id = *sel;
+  int sources = (cfg.source.inline_object ? 1 : 0) + !cfg.source.file.empty() + !cfg.source.dir.empty();
+  if (sources == 0)
+    throw cni::Error(cni::kInvalidConfig, "no network object: set one of \"network\", \"networkFile\" or \"networksDir\"");
+  if (sources > 1)
+    throw cni::Error(cni::kInvalidConfig, "set only one of \"network\", \"networkFile\" and \"networksDir\"");
+  if (cfg.node.id.empty())
+    throw cni::Error(cni::kInvalidConfig, "nodeId is required: it finds this node's resource in the network object");
+  auto ipam = c.find("ipam");
+  if (ipam == c.end() || !ipam->is_object() || !ipam->contains("type") || !(*ipam)["type"].is_string())
+    throw cni::Error(cni::kInvalidConfig, "ipam.type is required (e.g. \"zos-ipam\")");
+  cfg.ipam_type = (*ipam)["type"];
+  if (auto d = c.find("dns"); d != c.end()) {
+    try {
+      cfg.dns = cni::DNS::parse(*d);
+    } catch (const cni::Error& e) {
+      throw cni::Error(cni::kInvalidConfig, "dns: " + e.msg());
+    }
+  }
+  req.env.args.reject_unknown({"IP", "MAC", "ZOS_NETWORK", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
+                               "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"});
+  return cfg;
+}
+
+}  // namespace zos::nr

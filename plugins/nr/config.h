@@ -1,0 +1,36 @@
+// zos-nr's configuration (one conflist entry) and the node context that the
+// CNI verbs and the management subcommands share.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/cni/plugin.h"
+#include "plugins/zos/network.h"
+
+namespace zos::nr {
+
+inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
+
+// What every NR operation needs to know about this node.
+struct Node {
+  std::string id;         // nodeId: finds the local NR in the network object
+  std::string data_dir;   // the module's home
+  std::string key_file;   // wgPrivateKeyFile ("" = the object's private_key)
+  std::string cni_path;   // where helpers (zos-nft) may also be found
+  std::optional<unsigned> mtu;
+};
+
+struct Config {
+  std::string name;  // the network config's name
+  Node node;
+  model::NetworkSource source;
+  std::string ipam_type;
+  cni::DNS dns;
+};
+
+// Reads the config; cni::Error(7) naming what is wrong. Does not load the
+// network object (DEL must work without it).
+Config parse_config(const cni::Request& req);
+
+}  // namespace zos::nr

@@ -1,0 +1,33 @@
+// The NR's firewall, in nftables tables of its own inside the NR namespace:
+//   table inet zos-nr     filter: what may enter and cross the NR
+//   table ip   zos-nr-nat exit NRs only: masquerade and DNAT
+// Applied as one transaction that replaces both tables, so a re-apply never
+// leaves a moment without rules.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plugins/zos/network.h"
+#include "plugins/zos/plan.h"
+
+namespace zos::nr {
+
+inline constexpr const char* kFilterTable = "inet zos-nr";
+inline constexpr const char* kNatTable = "ip zos-nr-nat";
+
+struct FirewallSpec {
+  std::string router_if;  // veth-<nibble>-<alloc>: the tenant's containers
+  std::string wg_if;      // wg-<nibble>-<alloc>: the tenant's other NRs
+  std::string pub_if;     // pub-<nibble>-<alloc> on the exit NR, else ""
+  bool masquerade = false;
+  std::vector<model::Ipv4Dnat> dnat;
+  std::vector<ip::Addr> ipv6_allow;
+};
+
+FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, const model::NetResource& nr);
+
+// The nftables script that (re)creates the NR's tables.
+std::string firewall_script(const FirewallSpec& spec);
+
+}  // namespace zos::nr

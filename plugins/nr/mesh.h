@@ -1,0 +1,21 @@
+// The NR's part of the tenant mesh: the WireGuard link wg-<n>-<a>, its peers
+// (every other NR of the network) and the routes through it, and on the exit
+// NR the pub-<n>-<a> link to the node's public side.
+//
+// This is the seam where the WireGuard and exit work plugs into apply();
+// until it lands, an NR routes only for the containers on its own bridge.
+#pragma once
+
+#include "plugins/nr/config.h"
+
+namespace zos::nr {
+
+struct Resource;
+
+// Called by apply() with the NR namespace open, after the firewall.
+void apply_mesh(const Node& node, const Resource& r, int nr_nsfd);
+
+// Called by remove() before the namespace is deleted.
+void remove_mesh(const Node& node, const Resource& r);
+
+}  // namespace zos::nr

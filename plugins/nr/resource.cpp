@@ -1,0 +1,212 @@
+#include "plugins/nr/resource.h"
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "common/cni/error.h"
+#include "common/log/log.h"
+#include "common/net/addr.h"
+#include "common/net/link.h"
+#include "common/net/nft.h"
+#include "common/net/nl.h"
+#include "common/net/sysctl.h"
+#include "common/sys/fault.h"
+#include "common/sys/file.h"
+#include "common/sys/netns.h"
+#include "plugins/nr/firewall.h"
+#include "plugins/nr/mesh.h"
+#include "plugins/nr/state.h"
+
+namespace zos::nr {
+
+using sys::FileLock;
+
+Resource resolve(const model::Network& net, const std::string& node_id) {
+  const auto* nr = net.resource_of(node_id);
+  if (!nr)
+    throw cni::Error(kNoResource, "network " + net.network_id + " has no resource for node \"" + node_id +
+                                      "\": check nodeId or the network object");
+  return Resource{net, *nr, model::Plan::of(nr->prefix, net.allocation_nr)};
+}
+
+namespace {
+
+// The parts of an NR a warm ADD relies on.
+bool intact(const model::Plan& plan) {
+  if (!sys::netns_exists(plan.netns)) return false;
+  nl::Socket host;
+  auto br = nl::get_link(host, plan.bridge);
+  auto veth = nl::get_link(host, plan.veth);
+  return br && veth && veth->master == br->index && veth->up;
+}
+
+void setup_namespace(const model::Plan& plan, int nsfd) {
+  sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    if (auto lo = nl::get_link(s, "lo")) nl::set_up(s, lo->index);
+    nl::sysctl_set("net/ipv4/ip_forward", "1");
+    nl::sysctl_set("net/ipv6/conf/all/forwarding", "1");
+    nl::sysctl_set("net/ipv6/conf/default/accept_dad", "0");
+  });
+  (void)plan;
+}
+
+void setup_bridge(nl::Socket& host, const model::Plan& plan, const Node& node) {
+  nl::BridgeOptions bo;
+  bo.mtu = node.mtu;
+  nl::create_bridge(host, plan.bridge, bo);
+  auto br = nl::get_link(host, plan.bridge);
+  if (!br) throw cni::Error(cni::kInternal, "bridge " + plan.bridge + " vanished while it was set up");
+  // L2 only: no link-local address, no router solicitations from the host.
+  nl::sysctl_set("net/ipv6/conf/" + plan.bridge + "/disable_ipv6", "1");
+  if (node.mtu && br->mtu != *node.mtu) nl::set_mtu(host, br->index, *node.mtu);
+  if (!br->up) nl::set_up(host, br->index);
+}
+
+void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, int nsfd) {
+  auto h = nl::get_link(host, plan.veth);
+  bool inner = sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    return nl::get_link(s, plan.veth).has_value();
+  });
+  if (h && (h->kind != "veth" || !inner)) {
+    // Half a pair (its NR end went with an old namespace): start over.
+    nl::delete_link(host, plan.veth);
+    h.reset();
+  }
+  if (!h) {
+    nl::VethOptions vo;
+    vo.peer_netns_fd = nsfd;
+    vo.mtu = node.mtu;
+    nl::create_veth(host, plan.veth, plan.veth, vo);
+    h = nl::get_link(host, plan.veth);
+    if (!h) throw cni::Error(cni::kInternal, "router veth " + plan.veth + " vanished while it was set up");
+  }
+  auto br = nl::get_link(host, plan.bridge);
+  nl::sysctl_set("net/ipv6/conf/" + plan.veth + "/disable_ipv6", "1");
+  if (h->master != br->index) nl::set_master(host, h->index, br->index);
+  if (node.mtu && h->mtu != *node.mtu) nl::set_mtu(host, h->index, *node.mtu);
+  if (!h->up) nl::set_up(host, h->index);
+  sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    auto in = nl::get_link(s, plan.veth);
+    if (node.mtu && in->mtu != *node.mtu) nl::set_mtu(s, in->index, *node.mtu);
+    nl::add_addr(s, in->index, plan.router_v4.str());
+    nl::add_addr(s, in->index, plan.router_v6.str(), {.nodad = true});
+    if (!in->up) nl::set_up(s, in->index);
+  });
+}
+
+void build(const Node& node, const Resource& r) {
+  const auto& plan = r.plan;
+  nl::Socket host;
+  sys::create_named_netns(plan.netns);
+  sys::fault_point("nr-after-netns");
+  sys::Fd nsfd = sys::open_netns(plan.netns);
+  setup_namespace(plan, nsfd.get());
+  setup_bridge(host, plan, node);
+  sys::fault_point("nr-after-bridge");
+  setup_router(host, plan, node, nsfd.get());
+  sys::fault_point("nr-after-router");
+  try {
+    nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
+  } catch (const std::runtime_error& e) {
+    throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
+  }
+  sys::fault_point("nr-after-firewall");
+  apply_mesh(node, r, nsfd.get());
+}
+
+}  // namespace
+
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode) {
+  Resource r = resolve(net, node.id);
+  State st(node.data_dir);
+  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
+
+  if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
+    throw cni::Error(kNameClash, "network " + net.network_id + " and network " + *owner + " would both use " +
+                                     r.plan.netns + ", " + r.plan.bridge + " and " + r.plan.veth +
+                                     " on this node: give one of them another allocation_nr or prefix");
+  auto prev = st.applied(net.network_id);
+  if (prev && prev->version > net.version)
+    throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +
+                                        " is older than the applied version " + std::to_string(prev->version) +
+                                        ": refusing to go back");
+  if (mode == ApplyMode::kFast && prev && prev->version == net.version && prev->netns == r.plan.netns &&
+      intact(r.plan))
+    return r.plan.netns;
+
+  spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
+  st.set_owner(r.plan.netns, net.network_id);
+  build(node, r);
+  st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw});
+  return r.plan.netns;
+}
+
+void remove(const Node& node, const model::Network& net) {
+  Resource r = resolve(net, node.id);
+  State st(node.data_dir);
+  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
+  if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
+    throw cni::Error(kNameClash, r.plan.netns + " belongs to network " + *owner + ", not " + net.network_id +
+                                     ": refusing to delete it");
+  spdlog::info("deleting network {} ({})", net.network_id, r.plan.netns);
+  remove_mesh(node, r);
+  nl::Socket host;
+  for (const auto& a : st.attachments()) {
+    if (a.netns != r.plan.netns) continue;
+    nl::delete_link(host, a.host_veth);
+    st.remove_attachment(a.host_veth);
+  }
+  nl::delete_link(host, r.plan.veth);
+  nl::delete_link(host, r.plan.bridge);
+  sys::delete_named_netns(r.plan.netns);
+  // Leases of this NR, whatever network config made them.
+  std::string pool = r.plan.subnet_v4.str();
+  pool[pool.find('/')] = '_';
+  std::string ipam = node.data_dir + "/ipam";
+  for (const auto& conf : sys::list_dir(ipam)) {
+    std::string dir = ipam + "/" + conf + "/" + pool;
+    for (const auto& f : sys::list_dir(dir)) sys::remove_if_exists(dir + "/" + f);
+    ::rmdir(dir.c_str());
+  }
+  st.remove_applied(net.network_id);
+  st.remove_owner(r.plan.netns);
+}
+
+std::vector<std::string> problems(const Node& node, const Resource& r) {
+  std::vector<std::string> out;
+  const auto& plan = r.plan;
+  auto nsfd = sys::open_netns_if_exists(plan.netns);
+  if (!nsfd || !sys::netns_exists(plan.netns)) {
+    out.push_back("NR namespace " + plan.netns + " is missing");
+    return out;
+  }
+  nl::Socket host;
+  auto br = nl::get_link(host, plan.bridge);
+  if (!br) out.push_back("bridge " + plan.bridge + " is missing");
+  auto veth = nl::get_link(host, plan.veth);
+  if (!veth) out.push_back("router veth " + plan.veth + " is missing on the host side");
+  else if (br && veth->master != br->index) out.push_back("router veth " + plan.veth + " is not on bridge " + plan.bridge);
+  sys::in_netns(nsfd->get(), [&] {
+    nl::Socket s;
+    auto in = nl::get_link(s, plan.veth);
+    if (!in) {
+      out.push_back("router veth " + plan.veth + " is missing in " + plan.netns);
+    } else {
+      auto addrs = nl::list_addrs(s, in->index);
+      for (const auto& want : {plan.router_v4, plan.router_v6}) {
+        bool found = false;
+        for (const auto& a : addrs) found = found || a.prefix == want.str();
+        if (!found) out.push_back("router address " + want.str() + " is missing on " + plan.veth);
+      }
+    }
+    if (nl::sysctl_get("net/ipv4/ip_forward") != "1") out.push_back("IPv4 forwarding is off in " + plan.netns);
+  });
+  if (!nft::exists("table " + std::string(kFilterTable), nsfd->get(), node.cni_path))
+    out.push_back("firewall table " + std::string(kFilterTable) + " is missing in " + plan.netns);
+  return out;
+}
+
+}  // namespace zos::nr

@@ -1,0 +1,56 @@
+// A network resource (NR) on this node: apply (create or converge), check,
+// remove. The steps, in order, each idempotent:
+//   1. owner record  (names of one network never silently merge with another's)
+//   2. NR namespace  net-<n>-<a>, loopback up, forwarding on
+//   3. host bridge   br-<n>-<a>, L2 only (no addresses, IPv6 off)
+//   4. router veth   veth-<n>-<a> (same name on both ends): bridge port on the
+//                    host side, 10.a.b.1/24 and prefix::1/64 in the NR
+//   5. firewall      nftables tables in the NR (firewall.h)
+//   6. mesh          WireGuard link, peers and routes (mesh.h)
+//   7. state         the applied object and version under dataDir
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "plugins/nr/config.h"
+#include "plugins/zos/network.h"
+#include "plugins/zos/plan.h"
+
+namespace zos::nr {
+
+// Plugin error codes (docs/errors.md).
+enum Code : int {
+  kCheckFailed = 110,   // CHECK found something missing or different
+  kNameClash = 111,     // two networks would use the same NR names on this node
+  kStaleVersion = 112,  // the object is older than the one applied
+  kNoResource = 113,    // the network has no resource for this node
+};
+
+struct Resource {
+  model::Network net;
+  model::NetResource nr;
+  model::Plan plan;
+};
+
+// The local NR of `net` on node `node_id`; cni::Error(113) when it has none.
+Resource resolve(const model::Network& net, const std::string& node_id);
+
+enum class ApplyMode {
+  kFast,      // CNI ADD: skip when this version is applied and the NR is intact
+  kConverge,  // management apply: check and complete every step
+};
+
+// Makes sure the NR of `net` exists and is current; returns its namespace.
+// A lower version than the applied one is refused (112); equal is a no-op in
+// kFast mode when the namespace, bridge and router veth are there.
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode);
+
+// DeleteNetResource: namespace (and all in it), bridge, router veth, the
+// attached containers' host veths, leases and state. Safe to repeat.
+void remove(const Node& node, const model::Network& net);
+
+// What is wrong with the NR (empty when nothing is).
+std::vector<std::string> problems(const Node& node, const Resource& r);
+
+}  // namespace zos::nr

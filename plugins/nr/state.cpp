@@ -1,0 +1,112 @@
+#include "plugins/nr/state.h"
+
+#include "common/cni/error.h"
+
+namespace zos::nr {
+
+using nlohmann::json;
+
+namespace {
+
+std::optional<json> read_json(const std::string& path) {
+  auto text = sys::read_file(path);
+  if (!text) return std::nullopt;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    throw cni::Error(cni::kDecodeFailure, "state file " + path + " is corrupt: remove it and apply the network again");
+  return j;
+}
+
+Applied applied_from(const json& j) {
+  Applied a;
+  a.network_id = j.value("network_id", "");
+  a.version = j.value("version", uint64_t{0});
+  a.netns = j.value("netns", "");
+  a.node_id = j.value("node_id", "");
+  a.network = j.value("network", json::object());
+  return a;
+}
+
+}  // namespace
+
+State::State(std::string data_dir) : dir_(std::move(data_dir) + "/nr") {}
+
+std::optional<Applied> State::applied(const std::string& network_id) const {
+  auto j = read_json(dir_ + "/networks/" + network_id + ".json");
+  if (!j) return std::nullopt;
+  return applied_from(*j);
+}
+
+std::vector<Applied> State::all_applied() const {
+  std::vector<Applied> out;
+  for (const auto& name : sys::list_dir(dir_ + "/networks")) {
+    if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
+    if (auto j = read_json(dir_ + "/networks/" + name)) out.push_back(applied_from(*j));
+  }
+  return out;
+}
+
+void State::save_applied(const Applied& a) const {
+  sys::make_dirs(dir_ + "/networks", 0700);
+  json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
+            {"node_id", a.node_id},       {"network", a.network}};
+  sys::write_file_atomic(dir_ + "/networks/" + a.network_id + ".json", j.dump(2) + "\n", 0600);
+}
+
+void State::remove_applied(const std::string& network_id) const {
+  sys::remove_if_exists(dir_ + "/networks/" + network_id + ".json");
+}
+
+std::optional<std::string> State::owner(const std::string& netns) const {
+  auto text = sys::read_file(dir_ + "/names/" + netns);
+  if (!text) return std::nullopt;
+  while (!text->empty() && text->back() == '\n') text->pop_back();
+  return *text;
+}
+
+void State::set_owner(const std::string& netns, const std::string& network_id) const {
+  sys::make_dirs(dir_ + "/names", 0700);
+  sys::write_file_atomic(dir_ + "/names/" + netns, network_id + "\n", 0600);
+}
+
+void State::remove_owner(const std::string& netns) const { sys::remove_if_exists(dir_ + "/names/" + netns); }
+
+std::vector<AttachmentRecord> State::attachments() const {
+  std::vector<AttachmentRecord> out;
+  std::string d = dir_ + "/attachments";
+  for (const auto& name : sys::list_dir(d)) {
+    if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
+    auto text = sys::read_file(d + "/" + name);
+    if (!text) continue;
+    json j = json::parse(*text, nullptr, false);
+    if (!j.is_object()) continue;  // a torn record cannot exist (atomic writes); skip foreign files
+    AttachmentRecord r;
+    r.host_veth = name.substr(0, name.size() - 5);
+    r.container_id = j.value("containerID", "");
+    r.ifname = j.value("ifname", "");
+    r.network_id = j.value("network_id", "");
+    r.netns = j.value("netns", "");
+    r.config_name = j.value("config", "");
+    r.container_netns = j.value("containerNetns", "");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void State::save_attachment(const AttachmentRecord& r) const {
+  sys::make_dirs(dir_ + "/attachments", 0700);
+  json j = {{"containerID", r.container_id}, {"ifname", r.ifname}, {"network_id", r.network_id},
+            {"netns", r.netns},              {"config", r.config_name}, {"containerNetns", r.container_netns}};
+  sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600);
+}
+
+void State::remove_attachment(const std::string& host_veth) const {
+  sys::remove_if_exists(dir_ + "/attachments/" + host_veth + ".json");
+}
+
+sys::FileLock State::lock(const std::string& netns, sys::FileLock::Mode mode) const {
+  sys::make_dirs(dir_ + "/locks", 0700);
+  return sys::FileLock(dir_ + "/locks/" + netns + ".lock", mode);
+}
+
+}  // namespace zos::nr

@@ -1,0 +1,66 @@
+#include "plugins/nr/verbs.h"
+
+#include "common/cni/delegate.h"
+#include "common/log/log.h"
+#include "common/net/nft.h"
+#include "common/sys/file.h"
+#include "plugins/nr/attach.h"
+#include "plugins/nr/config.h"
+#include "plugins/nr/resource.h"
+#include "plugins/nr/state.h"
+
+namespace zos::nr {
+
+namespace {
+
+cni::Result add(const cni::Request& req) {
+  Config cfg = parse_config(req);
+  auto net = model::load_network(cfg.source);
+  apply(cfg.node, net, ApplyMode::kFast);
+  Resource r = resolve(net, cfg.node.id);
+  // Shared: many ADDs at once, but no DeleteNetResource under our feet.
+  auto lock = State(cfg.node.data_dir).lock(r.plan.netns, sys::FileLock::Mode::kShared);
+  return attach(req, cfg, r);
+}
+
+void del(const cni::Request& req) {
+  Config cfg = parse_config(req);
+  detach(req, cfg);
+}
+
+void check(const cni::Request& req) {
+  Config cfg = parse_config(req);
+  auto net = model::load_network(cfg.source);
+  check_attachment(req, cfg, resolve(net, cfg.node.id));
+}
+
+void gc_verb(const cni::Request& req) {
+  Config cfg = parse_config(req);
+  gc(req, cfg);
+}
+
+void status(const cni::Request& req) {
+  try {
+    Config cfg = parse_config(req);
+    auto net = model::load_network(cfg.source);
+    resolve(net, cfg.node.id);
+    nft::helper_path(cfg.node.cni_path);
+    std::string conf = req.raw;
+    cni::delegate(cfg.ipam_type, "STATUS", req, &conf);
+  } catch (const cni::Error& e) {
+    if (e.code() == cni::kUnavailable || e.code() == cni::kUnavailableDegraded) throw;
+    throw cni::Error(cni::kUnavailable, "not ready: " + e.msg());
+  } catch (const std::exception& e) {
+    throw cni::Error(cni::kUnavailable, std::string("not ready: ") + e.what());
+  }
+}
+
+}  // namespace
+
+cni::Handlers handlers() {
+  return {add, del, check, gc_verb, status,
+          "zos-nr " ZOS_VERSION " (" ZOS_BUILD "): CNI plugin for Zero-OS network resources, CNI 0.1.0-1.1.0\n"
+          "management: zos-nr apply|delete <network.json> --node <id> | namespace <network_id> | show [<network_id>]"};
+}
+
+}  // namespace zos::nr

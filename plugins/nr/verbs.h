@@ -1,0 +1,17 @@
+// zos-nr's CNI verbs and management subcommands.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "common/cni/plugin.h"
+
+namespace zos::nr {
+
+cni::Handlers handlers();
+
+// `zos-nr apply|delete|namespace|show ...`; returns the exit code.
+int manage(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace zos::nr

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what zos-cni needs to build, test and demo on Debian 12.
+# Safe to run again: apt-get only installs what is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config git
+  nlohmann-json3-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
+  libspdlog-dev libfmt-dev libnftables-dev catch2
+  # fuzzing (libFuzzer ships with clang's runtime)
+  clang libclang-rt-14-dev
+  # runtime and tests: reference plugins, iproute2, nftables, ping, time
+  containernetworking-plugins iproute2 nftables iputils-ping procps time util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,42 @@
+// zos-nft: applies an nftables script read on stdin through libnftables, in
+// the network namespace it was started in.
+//
+// Why a separate program: libnftables exists only as a shared library, and
+// the plugins are static binaries (small, fast to exec). Firewall changes
+// happen when a network resource is applied, not on a container's warm ADD,
+// so only that cold path pays for loading libnftables.
+//
+//   zos-nft            run the script on stdin (one atomic transaction)
+//   zos-nft --check    parse/validate only (nft -c)
+//   zos-nft --list     run the commands and print their JSON output
+#include <nftables/libnftables.h>
+
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+int main(int argc, char** argv) {
+  bool check = argc > 1 && std::strcmp(argv[1], "--check") == 0;
+  bool list = argc > 1 && std::strcmp(argv[1], "--list") == 0;
+  if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
+    std::cout << "zos-nft " ZOS_VERSION " (" ZOS_BUILD ")\n";
+    return 0;
+  }
+  std::string script((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!ctx) {
+    std::fprintf(stderr, "zos-nft: cannot create an nftables context\n");
+    return 2;
+  }
+  nft_ctx_buffer_error(ctx);
+  if (check) nft_ctx_set_dry_run(ctx, true);
+  if (list) nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+  if (!list) nft_ctx_buffer_output(ctx);
+  int rc = nft_run_cmd_from_buffer(ctx, script.c_str());
+  const char* err = nft_ctx_get_error_buffer(ctx);
+  if (rc != 0 && err && *err) std::fprintf(stderr, "%s", err);
+  nft_ctx_free(ctx);
+  return rc == 0 ? 0 : 1;
+}
