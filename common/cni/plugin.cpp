@@ -1,5 +1,7 @@
 #include "common/cni/plugin.h"
 
+#include <unistd.h>
+
 #include <istream>
 #include <iterator>
 #include <ostream>
@@ -54,10 +56,10 @@ json error_json(const Error& e, const std::string& version) {
 
 namespace {
 
-Request read_request(const Env& env, std::istream& in) {
+Request read_request(const Env& env, const std::string& in) {
   Request r;
   r.env = env;
-  r.raw.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  r.raw = in;
   try {
     r.conf = json::parse(r.raw);
   } catch (const json::parse_error& e) {
@@ -97,11 +99,11 @@ void log_config(const Request& r) {
 
 }  // namespace
 
-int run(const Handlers& h, const std::map<std::string, std::string>& environ, std::istream& in,
-        std::ostream& out, std::ostream& err) {
+int run(const Handlers& h, const std::map<std::string, std::string>& environ, const std::string& in,
+        std::string& out, std::string& err) {
   auto cmd = environ.find("CNI_COMMAND");
   if (cmd == environ.end() || cmd->second.empty()) {
-    err << h.about << "\n";
+    err += h.about + "\n";
     return 0;
   }
   std::string version;
@@ -109,8 +111,7 @@ int run(const Handlers& h, const std::map<std::string, std::string>& environ, st
     Env env = Env::parse(environ);
     if (env.command == "VERSION") {
       // VERSION's stdin carries only {"cniVersion"}; answer whatever it says.
-      out << json{{"cniVersion", std::string(kCurrentVersion)}, {"supportedVersions", supported_versions()}}.dump()
-          << "\n";
+      out += json{{"cniVersion", std::string(kCurrentVersion)}, {"supportedVersions", supported_versions()}}.dump() + "\n";
       return 0;
     }
     Request r = read_request(env, in);
@@ -125,7 +126,7 @@ int run(const Handlers& h, const std::map<std::string, std::string>& environ, st
     };
     if (c == "ADD") {
       Result res = need(h.add)(r);
-      out << res.to_json(r.version).dump() << "\n";
+      out += res.to_json(r.version).dump() + "\n";
     } else if (c == "DEL") {
       need(h.del)(r);
     } else if (c == "CHECK") {
@@ -138,15 +139,64 @@ int run(const Handlers& h, const std::map<std::string, std::string>& environ, st
     return 0;
   } catch (const Error& e) {
     spdlog::error("{}: code {}: {}", cmd->second, e.code(), e.msg());
-    out << error_json(e, version).dump() << "\n";
+    out += error_json(e, version).dump() + "\n";
   } catch (const sys::SysError& e) {
     spdlog::error("{}: {}", cmd->second, e.what());
-    out << error_json(Error(kIoFailure, e.what()), version).dump() << "\n";
+    out += error_json(Error(kIoFailure, e.what()), version).dump() + "\n";
   } catch (const std::exception& e) {
     spdlog::error("{}: internal error: {}", cmd->second, e.what());
-    out << error_json(Error(kInternal, std::string("internal error: ") + e.what()), version).dump() << "\n";
+    out += error_json(Error(kInternal, std::string("internal error: ") + e.what()), version).dump() + "\n";
   }
   return 1;
+}
+
+int run(const Handlers& h, const std::map<std::string, std::string>& environ, std::istream& in,
+        std::ostream& out, std::ostream& err) {
+  std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string o, e;
+  int rc = run(h, environ, input, o, e);
+  out << o;
+  err << e;
+  return rc;
+}
+
+namespace {
+
+std::string read_fd(int fd) {
+  std::string s;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    s.append(buf, static_cast<size_t>(n));
+  }
+  return s;
+}
+
+void write_fd(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+int run_process(const Handlers& h, char** envp) {
+  auto env = environ_map(envp);
+  auto cmd = env.find("CNI_COMMAND");
+  // The "about" line needs no stdin; never wait on a terminal.
+  bool needs_stdin = cmd != env.end() && !cmd->second.empty() && !::isatty(0);
+  std::string in = needs_stdin ? read_fd(0) : std::string();
+  std::string out, err;
+  int rc = run(h, env, in, out, err);
+  write_fd(1, out);
+  write_fd(2, err);
+  return rc;
 }
 
 }  // namespace zos::cni

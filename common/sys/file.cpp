@@ -33,14 +33,14 @@ void fsync_dir(const std::string& dir) {
 }
 
 // Writes `data` to a fresh temporary file beside `path`; returns its name.
-std::string write_temp(const std::string& path, const std::string& data, unsigned mode) {
+std::string write_temp(const std::string& path, const std::string& data, unsigned mode, Sync sync) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   Fd fd(check("create " + tmp,
               [&] { return ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode); }));
   try {
     check("chmod " + tmp, [&] { return ::fchmod(fd.get(), mode); });
     write_all(fd.get(), data, tmp);
-    check("fsync " + tmp, [&] { return ::fsync(fd.get()); });
+    if (sync == Sync::kDurable) check("fsync " + tmp, [&] { return ::fsync(fd.get()); });
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
@@ -64,18 +64,18 @@ std::optional<std::string> read_file(const std::string& path) {
   return out;
 }
 
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
-  std::string tmp = write_temp(path, data, mode);
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode, Sync sync) {
+  std::string tmp = write_temp(path, data, mode, sync);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw_errno("rename " + tmp + " to " + path, err);
   }
-  fsync_dir(dir_of(path));
+  if (sync == Sync::kDurable) fsync_dir(dir_of(path));
 }
 
-bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode) {
-  std::string tmp = write_temp(path, data, mode);
+bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode, Sync sync) {
+  std::string tmp = write_temp(path, data, mode, sync);
   int rc = ::link(tmp.c_str(), path.c_str());
   int err = errno;
   ::unlink(tmp.c_str());
@@ -83,7 +83,7 @@ bool create_file_exclusive(const std::string& path, const std::string& data, uns
     if (err == EEXIST) return false;
     throw_errno("link " + path, err);
   }
-  fsync_dir(dir_of(path));
+  if (sync == Sync::kDurable) fsync_dir(dir_of(path));
   return true;
 }
 

@@ -12,15 +12,25 @@ namespace zos::sys {
 // Whole file as a string; nullopt when it does not exist.
 std::optional<std::string> read_file(const std::string& path);
 
-// Write a file atomically: a temporary file beside it, fsync, rename over the
-// target, fsync of the directory. A killed writer leaves the old content (and
-// at most a stray "<name>.tmp-<pid>" that clean_temp_files() removes).
-void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644);
+// How far a write must survive:
+//   kDurable    a power loss too: fsync of the file and of its folder
+//   kCrashSafe  a killed process (kill -9, OOM): the file is whole or absent,
+//               but a power loss may take the last writes back. For state
+//               that describes kernel objects (veths, leases of containers),
+//               which do not survive a power loss either.
+enum class Sync { kDurable, kCrashSafe };
 
-// Publish a file only if the name is free: write and fsync a temporary file,
-// then link() it to `path`. Returns false when `path` already exists. Either
-// the whole content is there under `path`, or nothing is.
-bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode = 0644);
+// Write a file atomically: a temporary file beside it, then rename over the
+// target. A killed writer leaves the old content (and at most a stray
+// "<name>.tmp-<pid>" that clean_temp_files() removes).
+void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644,
+                       Sync sync = Sync::kDurable);
+
+// Publish a file only if the name is free: write a temporary file, then
+// link() it to `path`. Returns false when `path` already exists. Either the
+// whole content is there under `path`, or nothing is.
+bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode = 0644,
+                           Sync sync = Sync::kDurable);
 
 // Removes a file; false when it was already gone.
 bool remove_if_exists(const std::string& path);

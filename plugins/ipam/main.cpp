@@ -1,5 +1,7 @@
 // zos-ipam: CNI IPAM plugin for Zero-OS network resources.
-#include <iostream>
+#include <unistd.h>
+
+#include <cstring>
 
 #include "common/cni/plugin.h"
 #include "common/log/log.h"
@@ -8,10 +10,10 @@
 extern char** environ;
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "version")) {
-    std::cout << "zos-ipam " ZOS_VERSION " (" ZOS_BUILD ")\n";
-    return 0;
+  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
+    const char v[] = "zos-ipam " ZOS_VERSION " (" ZOS_BUILD ")\n";
+    return ::write(1, v, sizeof v - 1) < 0;
   }
   zos::log::init("zos-ipam");
-  return zos::cni::run(zos::ipam::handlers(), zos::cni::environ_map(environ), std::cin, std::cout, std::cerr);
+  return zos::cni::run_process(zos::ipam::handlers(), environ);
 }

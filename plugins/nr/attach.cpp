@@ -5,7 +5,6 @@
 
 #include <cstdio>
 
-#include "common/cni/delegate.h"
 #include "common/log/log.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
@@ -14,6 +13,7 @@
 #include "common/net/sysctl.h"
 #include "common/sys/fault.h"
 #include "common/sys/netns.h"
+#include "plugins/nr/ipam_client.h"
 #include "plugins/nr/state.h"
 
 namespace zos::nr {
@@ -45,11 +45,12 @@ sys::Fd container_netns(const cni::Request& req) {
 
 // The config IPAM gets: ours, with the MAC and the NR prefix filled in so it
 // need not read the network object again.
-std::string ipam_conf(const cni::Request& req, const Resource* r, const std::string& mac) {
+json ipam_conf(const cni::Request& req, const Resource* r, const std::string& mac) {
   json c = req.conf;
   if (!mac.empty()) c["runtimeConfig"]["mac"] = mac;
-  if (r && !c["ipam"].contains("prefix")) c["ipam"]["prefix"] = r->plan.prefix.str();
-  return c.dump();
+  if (r && c["ipam"].value("type", "") == "zos-ipam" && !c["ipam"].contains("prefix"))
+    c["ipam"]["prefix"] = r->plan.prefix.str();
+  return c;
 }
 
 // Undo of a half-done ADD: the host veth (and so the pair) and the record.
@@ -118,7 +119,8 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   VethGuard guard{st, hname};
   sys::fault_point("add-after-record");
 
-  cni::DelegatedAdd ipam(cfg.ipam_type, req, ipam_conf(req, &r, mac));
+  Ipam ipam_plugin(cfg.ipam_type, req);
+  IpamLease ipam(ipam_plugin, ipam_conf(req, &r, mac));
   sys::fault_point("add-after-ipam");
 
   nl::VethOptions vo;
@@ -176,8 +178,7 @@ void detach(const cni::Request& req, const Config& cfg) {
   nl::Socket host;
   nl::delete_link(host, hname);  // takes the container end along
   // IPAM DEL needs no network object: it works when it is gone.
-  std::string conf = ipam_conf(req, nullptr, "");
-  cni::delegate(cfg.ipam_type, "DEL", req, &conf);
+  Ipam(cfg.ipam_type, req).del(ipam_conf(req, nullptr, ""));
   st.remove_attachment(hname);
 }
 
@@ -220,8 +221,7 @@ void check_attachment(const cni::Request& req, const Config& cfg, const Resource
       if (!found) fail("route to " + rt.dst.str() + (rt.gw ? " via " + rt.gw->str() : "") + " is missing in " + env.netns);
     }
   });
-  std::string conf = ipam_conf(req, &r, "");
-  cni::delegate(cfg.ipam_type, "CHECK", req, &conf);
+  Ipam(cfg.ipam_type, req).check(ipam_conf(req, &r, ""));
 }
 
 void gc(const cni::Request& req, const Config& cfg) {
@@ -243,8 +243,7 @@ void gc(const cni::Request& req, const Config& cfg) {
     }
   }
   try {
-    std::string conf = ipam_conf(req, nullptr, "");
-    cni::delegate(cfg.ipam_type, "GC", req, &conf);
+    Ipam(cfg.ipam_type, req).gc(ipam_conf(req, nullptr, ""));
   } catch (const cni::Error& e) {
     errors.push_back("ipam: " + e.msg());
   }

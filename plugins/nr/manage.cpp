@@ -5,7 +5,6 @@
 //   zos-nr show [<network_id>]                 the NRs as applied
 // Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --json.
 #include <cstdlib>
-#include <ostream>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
@@ -102,32 +101,29 @@ json describe(const Node& node, const Applied& ap) {
   return j;
 }
 
-void print_human(std::ostream& out, const json& j) {
-  out << "network " << j["network_id"].get<std::string>() << " version " << j["version"] << "\n";
-  out << "  namespace  " << j["namespace"].get<std::string>() << (j.value("present", false) ? "" : " (missing)") << "\n";
+void print_human(std::string& out, const json& j) {
+  out += "network " + j["network_id"].get<std::string>() + " version " + j["version"].dump() + "\n";
+  out += "  namespace  " + j["namespace"].get<std::string>() + (j.value("present", false) ? "" : " (missing)") + "\n";
   if (j.contains("prefix")) {
-    out << "  prefix     " << j["prefix"].get<std::string>() << "  subnet " << j["subnet"].get<std::string>() << "\n";
-    out << "  router     " << j["router"][0].get<std::string>() << ", " << j["router"][1].get<std::string>() << " on "
-        << j["router_veth"].get<std::string>() << "\n";
-    out << "  bridge     " << j["bridge"].get<std::string>() << "\n";
-    out << "  peers      " << j["peers"].size() << (j.value("exit", false) ? "  (exit point)" : "") << "\n";
+    out += "  prefix     " + j["prefix"].get<std::string>() + "  subnet " + j["subnet"].get<std::string>() + "\n";
+    out += "  router     " + j["router"][0].get<std::string>() + ", " + j["router"][1].get<std::string>() + " on " + j["router_veth"].get<std::string>() + "\n";
+    out += "  bridge     " + j["bridge"].get<std::string>() + "\n";
+    out += "  peers      " + std::to_string(j["peers"].size()) + (j.value("exit", false) ? "  (exit point)" : "") + "\n";
   }
-  out << "  containers " << j["containers"].size() << "\n";
+  out += "  containers " + std::to_string(j["containers"].size()) + "\n";
   for (const auto& c : j["containers"])
-    out << "    " << c["containerID"].get<std::string>() << " " << c["ifname"].get<std::string>() << " via "
-        << c["host_veth"].get<std::string>() << "\n";
-  for (const auto& p : j["problems"]) out << "  problem: " << p.get<std::string>() << "\n";
+    out += "    " + c["containerID"].get<std::string>() + " " + c["ifname"].get<std::string>() + " via " + c["host_veth"].get<std::string>() + "\n";
+  for (const auto& p : j["problems"]) out += "  problem: " + p.get<std::string>() + "\n";
 }
 
 }  // namespace
 
-int manage(const std::vector<std::string>& argv, std::ostream& out, std::ostream& err) {
+int manage(const std::vector<std::string>& argv, std::string& out, std::string& err) {
   try {
     Args a = parse(argv);
     if (a.cmd == "apply") {
       auto ns = apply(a.node, load(a), ApplyMode::kConverge);
-      if (a.json) out << json{{"namespace", ns}}.dump() << "\n";
-      else out << ns << "\n";
+      out += (a.json ? json{{"namespace", ns}}.dump() : ns) + "\n";
       return 0;
     }
     if (a.cmd == "delete") {
@@ -139,11 +135,10 @@ int manage(const std::vector<std::string>& argv, std::ostream& out, std::ostream
       if (a.pos.size() != 1) throw Usage("namespace takes one network id");
       auto ap = st.applied(a.pos[0]);
       if (!ap) {
-        err << "zos-nr: network " << a.pos[0] << " is not applied on this node (data dir " << a.node.data_dir << ")\n";
+        err += "zos-nr: network " + a.pos[0] + " is not applied on this node (data dir " + a.node.data_dir + ")\n";
         return 1;
       }
-      if (a.json) out << json{{"namespace", ap->netns}}.dump() << "\n";
-      else out << ap->netns << "\n";
+      out += (a.json ? json{{"namespace", ap->netns}}.dump() : ap->netns) + "\n";
       return 0;
     }
     if (a.cmd == "show") {
@@ -151,22 +146,22 @@ int manage(const std::vector<std::string>& argv, std::ostream& out, std::ostream
       for (const auto& ap : st.all_applied())
         if (a.pos.empty() || ap.network_id == a.pos[0]) all.push_back(describe(a.node, ap));
       if (!a.pos.empty() && all.empty()) {
-        err << "zos-nr: network " << a.pos[0] << " is not applied on this node\n";
+        err += "zos-nr: network " + a.pos[0] + " is not applied on this node\n";
         return 1;
       }
-      if (a.json) out << all.dump(2) << "\n";
+      if (a.json) out += all.dump(2) + "\n";
       else for (const auto& j : all) print_human(out, j);
       return 0;
     }
     throw Usage("unknown command " + a.cmd);
   } catch (const Usage& u) {
-    err << "zos-nr: " << u.what() << "\n" << kUsage;
+    err += std::string("zos-nr: ") + u.what() + "\n" + kUsage;
     return 2;
   } catch (const cni::Error& e) {
-    err << "zos-nr: " << e.msg() << "\n";
+    err += "zos-nr: " + e.msg() + "\n";
     return 1;
   } catch (const std::exception& e) {
-    err << "zos-nr: " << e.what() << "\n";
+    err += std::string("zos-nr: ") + e.what() + "\n";
     return 1;
   }
 }

@@ -97,7 +97,9 @@ void State::save_attachment(const AttachmentRecord& r) const {
   sys::make_dirs(dir_ + "/attachments", 0700);
   json j = {{"containerID", r.container_id}, {"ifname", r.ifname}, {"network_id", r.network_id},
             {"netns", r.netns},              {"config", r.config_name}, {"containerNetns", r.container_netns}};
-  sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600);
+  // Crash-safe, not durable: the veth it describes does not survive a reboot.
+  sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600,
+                         sys::Sync::kCrashSafe);
 }
 
 void State::remove_attachment(const std::string& host_veth) const {

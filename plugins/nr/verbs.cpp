@@ -1,11 +1,11 @@
 #include "plugins/nr/verbs.h"
 
-#include "common/cni/delegate.h"
 #include "common/log/log.h"
 #include "common/net/nft.h"
 #include "common/sys/file.h"
 #include "plugins/nr/attach.h"
 #include "plugins/nr/config.h"
+#include "plugins/nr/ipam_client.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
 
@@ -45,8 +45,7 @@ void status(const cni::Request& req) {
     auto net = model::load_network(cfg.source);
     resolve(net, cfg.node.id);
     nft::helper_path(cfg.node.cni_path);
-    std::string conf = req.raw;
-    cni::delegate(cfg.ipam_type, "STATUS", req, &conf);
+    Ipam(cfg.ipam_type, req).status(req.conf);
   } catch (const cni::Error& e) {
     if (e.code() == cni::kUnavailable || e.code() == cni::kUnavailableDegraded) throw;
     throw cni::Error(cni::kUnavailable, "not ready: " + e.msg());

@@ -1,7 +1,6 @@
 // zos-nr's CNI verbs and management subcommands.
 #pragma once
 
-#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -12,6 +11,6 @@ namespace zos::nr {
 cni::Handlers handlers();
 
 // `zos-nr apply|delete|namespace|show ...`; returns the exit code.
-int manage(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int manage(const std::vector<std::string>& args, std::string& out, std::string& err);
 
 }  // namespace zos::nr

@@ -1,0 +1,41 @@
+#include "plugins/nr/ipam_client.h"
+
+#include "common/cni/delegate.h"
+#include "common/log/log.h"
+#include "plugins/ipam/ipam.h"
+
+namespace zos::nr {
+
+std::optional<cni::Result> Ipam::call(const char* verb, const nlohmann::json& conf) const {
+  std::string raw = conf.dump();
+  if (!in_process()) return cni::delegate(type_, verb, req_, &raw);
+  cni::Request sub = req_;
+  sub.conf = conf;
+  sub.raw = std::move(raw);
+  sub.env.command = verb;
+  static const cni::Handlers h = ipam::handlers();
+  std::string v = verb;
+  if (v == "ADD") return h.add(sub);
+  if (v == "DEL") h.del(sub);
+  else if (v == "CHECK") h.check(sub);
+  else if (v == "GC") h.gc(sub);
+  else if (v == "STATUS") h.status(sub);
+  return std::nullopt;
+}
+
+cni::Result Ipam::add(const nlohmann::json& conf) const { return *call("ADD", conf); }
+void Ipam::del(const nlohmann::json& conf) const { call("DEL", conf); }
+void Ipam::check(const nlohmann::json& conf) const { call("CHECK", conf); }
+void Ipam::gc(const nlohmann::json& conf) const { call("GC", conf); }
+void Ipam::status(const nlohmann::json& conf) const { call("STATUS", conf); }
+
+IpamLease::~IpamLease() {
+  if (!armed_) return;
+  try {
+    ipam_.del(conf_);
+  } catch (const std::exception& e) {
+    spdlog::error("releasing the IPAM lease of a failed ADD failed: {}", e.what());
+  }
+}
+
+}  // namespace zos::nr
