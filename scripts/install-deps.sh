@@ -11,7 +11,13 @@ packages=(
   # fuzzing (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
   # runtime and tests: reference plugins, iproute2, nftables, ping, time
-  containernetworking-plugins iproute2 nftables iputils-ping procps time util-linux
+  containernetworking-plugins iproute2 nftables iputils-ping procps time util-linux python3
+  # zos-bootstrap: DHCP client (busybox udhcpc), dnsmasq for the test world
+  busybox-static dnsmasq-base ethtool
+  # WireGuard: userspace implementation and tools
+  wireguard-go wireguard-tools
+  # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
+  qemu-system-x86 kmod cpio gzip
 )
 
 missing=()

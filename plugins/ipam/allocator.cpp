@@ -1,5 +1,7 @@
 #include "plugins/ipam/allocator.h"
 
+#include <algorithm>
+
 #include "common/cni/error.h"
 
 namespace zos::ipam {
@@ -14,7 +16,7 @@ ip::Addr host(const model::Plan& p, int h) { return ip::Addr::v4(p.subnet_v4.add
 
 }  // namespace
 
-std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, const std::vector<Lease>& all) const {
+std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, const std::vector<ip::Addr>& taken) const {
   std::vector<ip::Addr> out;
   if (r.want_v6) {
     if (!plan_.prefix.contains(*r.want_v6) || *r.want_v6 == plan_.router_v6.addr() ||
@@ -32,19 +34,15 @@ std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, co
     }
     if (r.v6_mode == V6Mode::kIpv4 || r.v6_mode == V6Mode::kBoth) out.push_back(model::ipv6_from_ipv4(plan_.prefix, v4));
   }
-  for (const auto& l : all)
-    for (const auto& a : l.v6)
-      for (const auto& mine : out)
-        if (a == mine)
-          throw cni::Error(kAddressInUse, "IPv6 " + mine.str() + " is already leased to container " + l.container_id +
-                                              " interface " + l.ifname);
+  for (const auto& a : taken)
+    for (const auto& mine : out)
+      if (a == mine) throw cni::Error(kAddressInUse, "IPv6 " + mine.str() + " is already leased to another attachment");
   return out;
 }
 
 Lease Allocator::allocate(const Request& r) {
-  auto all = store_.leases();
-  for (const auto& l : all)
-    if (l.owned_by(r.container_id, r.ifname)) return l;
+  if (auto existing = store_.find(r.container_id, r.ifname)) return *existing;
+  auto all = store_.taken();
 
   Lease lease;
   lease.container_id = r.container_id;
@@ -57,13 +55,16 @@ Lease Allocator::allocate(const Request& r) {
       throw cni::Error(kOutOfPool, "requested IPv4 " + r.want_v4->str() + " is outside the pool " +
                                        host(plan_, model::kFirstHost).str() + "-" + host(plan_, model::kLastHost).str());
     lease.v4 = *r.want_v4;
-    lease.v6 = v6_for(r, lease.v4, all);
-    if (!store_.reserve(lease)) {
-      std::string who;
-      for (const auto& l : all)
+    auto in_use = [&] {
+      std::string who;  // a cold path: naming the holder is worth a scan
+      std::vector<std::string> corrupt;
+      for (const auto& l : store_.leases(&corrupt))
         if (l.v4 == lease.v4) who = " to container " + l.container_id + " interface " + l.ifname;
-      throw cni::Error(kAddressInUse, "requested IPv4 " + r.want_v4->str() + " is already leased" + who);
-    }
+      return cni::Error(kAddressInUse, "requested IPv4 " + r.want_v4->str() + " is already leased" + who);
+    };
+    if (std::find(all.begin(), all.end(), lease.v4) != all.end()) throw in_use();
+    lease.v6 = v6_for(r, lease.v4, all);
+    if (!store_.reserve(lease)) throw in_use();
     store_.set_last_reserved(lease.v4);
     return lease;
   }
@@ -76,8 +77,8 @@ Lease Allocator::allocate(const Request& r) {
     if (h >= model::kFirstHost && h <= model::kLastHost) start = h + 1;
   }
   std::vector<bool> taken(256, false);
-  for (const auto& l : all)
-    if (plan_.subnet_v4.contains(l.v4)) taken[host_of(plan_, l.v4)] = true;
+  for (const auto& a : all)
+    if (plan_.subnet_v4.contains(a)) taken[host_of(plan_, a)] = true;
   const int size = model::kLastHost - model::kFirstHost + 1;
   for (int i = 0; i < size; ++i) {
     int h = model::kFirstHost + (start - model::kFirstHost + i) % size;
@@ -96,20 +97,18 @@ bool Allocator::release(const std::string& container_id, const std::string& ifna
   bool any = false;
   std::vector<std::string> corrupt;  // DEL must not fail on another's damage
   for (const auto& l : store_.leases(&corrupt))
-    if (l.owned_by(container_id, ifname)) any = store_.release(l.v4) || any;
+    if (l.owned_by(container_id, ifname)) any = store_.release_lease(l) || any;
   return any;
 }
 
 std::optional<Lease> Allocator::find(const std::string& container_id, const std::string& ifname) {
-  for (const auto& l : store_.leases())
-    if (l.owned_by(container_id, ifname)) return l;
-  return std::nullopt;
+  return store_.find(container_id, ifname);
 }
 
 int Allocator::free_count() {
   int used = 0;
-  for (const auto& l : store_.leases())
-    if (plan_.subnet_v4.contains(l.v4)) ++used;
+  for (const auto& a : store_.taken())
+    if (plan_.subnet_v4.contains(a)) ++used;
   return (model::kLastHost - model::kFirstHost + 1) - used;
 }
 

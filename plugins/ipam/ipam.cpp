@@ -58,7 +58,7 @@ std::vector<std::string> pool_dirs(const Config& cfg) {
 // Drops the leases of every attachment `drop` says to, in every pool; a
 // corrupt file of someone else's is left for the operator and reported.
 template <typename Pred>
-std::vector<std::string> release_where(const Config& cfg, Pred drop) {
+std::vector<std::string> release_where(const Config& cfg, Pred drop, bool orphans = false) {
   std::vector<std::string> problems;
   for (const auto& dir : pool_dirs(cfg)) {
     try {
@@ -67,10 +67,17 @@ std::vector<std::string> release_where(const Config& cfg, Pred drop) {
         std::vector<std::string> corrupt;
         for (const auto& l : store.leases(&corrupt))
           if (drop(l)) {
-            store.release(l.v4);
+            store.release_lease(l);
             spdlog::info("released {} of {}/{}", l.v4.str(), l.container_id, l.ifname);
           }
-        for (const auto& c : corrupt) problems.push_back("corrupt lease file " + c);
+        if (orphans) {
+          // GC: a file no valid lease owns (corrupt ones included) goes.
+          for (const auto& c : corrupt)
+            if (c.find("/owners/") != std::string::npos) sys::remove_if_exists(c);
+          for (const auto& o : store.remove_orphans()) spdlog::warn("GC removed {}, which no lease owned", o);
+        } else {
+          for (const auto& c : corrupt) spdlog::warn("corrupt lease file {}: remove it if no container uses it", c);
+        }
         return 0;
       });
     } catch (const cni::Error& e) {
@@ -81,13 +88,19 @@ std::vector<std::string> release_where(const Config& cfg, Pred drop) {
 }
 
 void del(const cni::Request& req) {
-  // DEL needs no prefix: it must work when the network object is gone.
+  // DEL needs no prefix: it must work when the network object is gone. The
+  // attachment's lease is found by its owner name in each pool: no scan.
   Config cfg = parse_config(req, false);
-  auto problems = release_where(cfg, [&](const Lease& l) { return l.owned_by(req.env.container_id, req.env.ifname); });
-  for (const auto& p : problems) spdlog::warn("DEL: {}", p);
-  // Only a store we could not open at all fails DEL: a lease may remain.
-  for (const auto& p : problems)
-    if (p.rfind("lease store", 0) == 0) throw cni::Error(cni::kIoFailure, p);
+  for (const auto& dir : pool_dirs(cfg)) {
+    with_store(dir, [&] {
+      DiskStore store(dir);
+      if (auto l = store.find(req.env.container_id, req.env.ifname)) {
+        store.release_lease(*l);
+        spdlog::info("released {} of {}/{}", l->v4.str(), l->container_id, l->ifname);
+      }
+      return 0;
+    });
+  }
 }
 
 void check(const cni::Request& req) {
@@ -96,8 +109,7 @@ void check(const cni::Request& req) {
   std::string dir = cfg.pool_dir(plan);
   auto lease = with_store(dir, [&] {
     DiskStore store(dir);
-    Allocator alloc(store, plan);
-    return alloc.find(req.env.container_id, req.env.ifname);
+    return store.verify(req.env.container_id, req.env.ifname);
   });
   if (!lease)
     throw cni::Error(kNotReserved, "no lease for container " + req.env.container_id + " interface " + req.env.ifname +
@@ -120,11 +132,14 @@ void check(const cni::Request& req) {
 void gc(const cni::Request& req) {
   Config cfg = parse_config(req, false);
   auto valid = cni::valid_attachments(req.conf);
-  auto problems = release_where(cfg, [&](const Lease& l) {
-    for (const auto& a : valid)
-      if (l.owned_by(a.container_id, a.ifname)) return false;
-    return true;
-  });
+  auto problems = release_where(
+      cfg,
+      [&](const Lease& l) {
+        for (const auto& a : valid)
+          if (l.owned_by(a.container_id, a.ifname)) return false;
+        return true;
+      },
+      true);
   if (!problems.empty()) {
     std::string msg = "GC finished with " + std::to_string(problems.size()) + " problem(s): ";
     for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];

@@ -33,6 +33,23 @@ class Store {
   virtual bool reserve(const Lease& l) = 0;
   // false when it was not leased.
   virtual bool release(const ip::Addr& v4) = 0;
+  // Releases every address of a lease; false when nothing was left.
+  virtual bool release_lease(const Lease& l) { return release(l.v4); }
+  // The lease of one attachment, nullopt when it has none.
+  virtual std::optional<Lease> find(const std::string& container_id, const std::string& ifname) {
+    for (auto& l : leases())
+      if (l.owned_by(container_id, ifname)) return l;
+    return std::nullopt;
+  }
+  // Every address in use (IPv4 and IPv6).
+  virtual std::vector<ip::Addr> taken() {
+    std::vector<ip::Addr> out;
+    for (const auto& l : leases()) {
+      out.push_back(l.v4);
+      out.insert(out.end(), l.v6.begin(), l.v6.end());
+    }
+    return out;
+  }
   // The allocator's round-robin hint.
   virtual std::optional<ip::Addr> last_reserved() = 0;
   virtual void set_last_reserved(const ip::Addr& a) = 0;
@@ -55,19 +72,40 @@ class MemStore : public Store {
   std::optional<ip::Addr> last_;
 };
 
-// <dir>/<ipv4>: one JSON file per lease, <dir>/lock: the pool's flock,
-// <dir>/last_reserved: the hint. Constructing it takes the lock.
+// One pool in a folder. A lease is one file (JSON: containerID, ifname,
+// ipv6, mac) under several names, all hard links to the same inode:
+//   <dir>/<ipv4>             the address (what host-local also has)
+//   <dir>/v6/<ipv6>          each IPv6 address
+//   <dir>/owners/<hash>      the attachment (hash of container id + ifname)
+// Every name is published with link(), which fails when it exists, so an
+// address is never handed out twice; lookups by owner and the set of taken
+// addresses need no file reads, so the 250th ADD costs what the first does.
+// A killed writer leaves at most a partial set of names: the owner name is
+// linked first and removed last, and find() completes or drops the rest.
+// <dir>/lock is the pool's flock (taken by the constructor), <dir>/last_reserved
+// the round-robin hint.
 class DiskStore : public Store {
  public:
   explicit DiskStore(std::string dir);
   std::vector<Lease> leases(std::vector<std::string>* corrupt = nullptr) override;
+  std::optional<Lease> find(const std::string& container_id, const std::string& ifname) override;
+  std::vector<ip::Addr> taken() override;
   bool reserve(const Lease& l) override;
   bool release(const ip::Addr& v4) override;
+  bool release_lease(const Lease& l) override;
+  // CHECK: the lease of an attachment as it is on disk, without repairing;
+  // cni::Error(103) naming a missing or foreign name.
+  std::optional<Lease> verify(const std::string& container_id, const std::string& ifname);
+  // GC: removes address names that no lease owns (left by hand or by a crash).
+  std::vector<std::string> remove_orphans();
   std::optional<ip::Addr> last_reserved() override;
   void set_last_reserved(const ip::Addr& a) override;
   const std::string& dir() const { return dir_; }
 
  private:
+  std::string owner_path(const std::string& container_id, const std::string& ifname) const;
+  std::vector<std::string> names_of(const Lease& l) const;  // address names, v4 first
+  std::optional<Lease> read_lease(const std::string& path, std::vector<std::string>* corrupt);
   std::string dir_;
   sys::FileLock lock_;
 };

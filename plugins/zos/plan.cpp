@@ -73,13 +73,20 @@ std::optional<ip::Addr> ipv4_from_ipv6(const ip::Prefix& prefix, const ip::Addr&
 }
 
 std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s) {
+  // Exactly "xx:xx:xx:xx:xx:xx" in hex: no blanks, signs or "0x".
+  if (s.size() != 17) return std::nullopt;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
   std::array<uint8_t, 6> m{};
-  unsigned v[6];
-  char tail;
-  if (s.size() != 17 ||
-      std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-    return std::nullopt;
-  for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(v[i]);
+  for (int i = 0; i < 6; ++i) {
+    int hi = hex(s[i * 3]), lo = hex(s[i * 3 + 1]);
+    if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':')) return std::nullopt;
+    m[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
   return m;
 }
 
