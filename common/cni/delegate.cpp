@@ -1,5 +1,6 @@
 #include "common/cni/delegate.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log/log.h"
@@ -14,7 +15,8 @@ std::string find_plugin(const std::string& type, const Env& env) {
     throw Error(kInvalidConfig, "plugin type \"" + type + "\" must be a plain file name");
   for (const auto& dir : env.path_dirs()) {
     std::string p = dir + "/" + type;
-    if (::access(p.c_str(), X_OK) == 0) return p;
+    struct stat st;  // a folder of that name is not the plugin
+    if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0) return p;
   }
   throw Error(kInvalidConfig, "plugin \"" + type + "\" not found in CNI_PATH (" + env.path + ")");
 }

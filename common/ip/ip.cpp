@@ -23,7 +23,7 @@ Addr Addr::v6(const std::array<uint8_t, 16>& bytes) {
 }
 
 std::optional<Addr> Addr::parse(std::string_view s) {
-  if (s.empty() || s.size() > 45) return std::nullopt;
+  if (s.empty() || s.size() > 45 || s.find('\0') != std::string_view::npos) return std::nullopt;
   char buf[64];
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = 0;

@@ -54,7 +54,7 @@ void configure(const Options& opts) {
   auto cur = spdlog::default_logger_raw() ? spdlog::default_logger_raw()->level() : spdlog::level::warn;
   auto level = env_lvl ? cur : parse_level(opts.level, cur);
   std::string file = env_file ? env_file : (opts.file.empty() ? g_file : opts.file);
-  if (level == cur && file == g_file) return;
+  if (spdlog::default_logger_raw() && level == cur && file == g_file) return;
   install(level, file);
 }
 
