@@ -3,6 +3,8 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <filesystem>
+
 #include "common/cni/error.h"
 #include "common/log/log.h"
 #include "common/net/addr.h"
@@ -97,6 +99,19 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
   });
 }
 
+// A re-created bridge has no ports: put the attached containers back.
+void reattach_containers(nl::Socket& host, const model::Plan& plan, const Node& node) {
+  auto br = nl::get_link(host, plan.bridge);
+  for (const auto& a : State(node.data_dir).attachments()) {
+    if (a.netns != plan.netns) continue;
+    auto h = nl::get_link(host, a.host_veth);
+    if (!h || h->master == br->index) continue;
+    nl::set_master(host, h->index, br->index);
+    if (!h->up) nl::set_up(host, h->index);
+    spdlog::info("put {} of {}/{} back on {}", a.host_veth, a.container_id, a.ifname, plan.bridge);
+  }
+}
+
 void build(const Node& node, const Resource& r) {
   const auto& plan = r.plan;
   nl::Socket host;
@@ -107,6 +122,7 @@ void build(const Node& node, const Resource& r) {
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
+  reattach_containers(host, plan, node);
   sys::fault_point("nr-after-router");
   try {
     nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
@@ -167,9 +183,9 @@ void remove(const Node& node, const model::Network& net) {
   pool[pool.find('/')] = '_';
   std::string ipam = node.data_dir + "/ipam";
   for (const auto& conf : sys::list_dir(ipam)) {
-    std::string dir = ipam + "/" + conf + "/" + pool;
-    for (const auto& f : sys::list_dir(dir)) sys::remove_if_exists(dir + "/" + f);
-    ::rmdir(dir.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(ipam + "/" + conf + "/" + pool, ec);
+    if (ec) spdlog::warn("could not remove the leases in {}/{}/{}: {}", ipam, conf, pool, ec.message());
   }
   st.remove_applied(net.network_id);
   st.remove_owner(r.plan.netns);

@@ -1,0 +1,275 @@
+// Integration: the management subcommands (the 0-OS Networker contract) and
+// the NR's apply semantics (idempotent, converging, versioned, no clashes).
+// Nibbles used here: 0b30 (converge), 0b31 (name clash), 0b40 (management).
+#include <sys/stat.h>
+
+#include "common/sys/file.h"
+#include "nr/nr_support.h"
+
+using namespace zos::test;
+using namespace zos::test::nr;
+
+namespace {
+
+std::string ifindex(const Node& node, const std::string& link) {
+  auto out = sh_out("ip -n " + node.name() + " -o link show dev " + link + " 2>/dev/null");
+  return out.substr(0, out.find(':'));
+}
+
+std::string master_of(const Node& node, const std::string& link) {
+  auto out = sh_out("ip -n " + node.name() + " -o link show dev " + link + " 2>/dev/null");
+  auto p = out.find(" master ");
+  if (p == std::string::npos) return "";
+  p += 8;
+  return out.substr(p, out.find(' ', p) - p);
+}
+
+bool path_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+bool fw_table(int n) {
+  return sh("ip netns exec " + nr_netns(n) + " nft list table inet zos-nr >/dev/null 2>&1") == 0;
+}
+
+}  // namespace
+
+TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root][apply]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  auto net = network("t-conv", 0x30);
+  std::string file = node.write_network(net);
+  auto a1 = node.manage({"apply", file, "--node", kNodeId});
+  {
+    NR_SHOW(a1);
+    REQUIRE(a1.status == 0);
+    CHECK(a1.out == nr_netns(0x30) + "\n");
+  }
+  auto conf = node.conf(file);
+  auto ns = node.container("c");
+  auto add = node.cni("ADD", conf, "conv-1", ns);
+  {
+    NR_SHOW(add);
+    REQUIRE(add.status == 0);
+  }
+  std::string br_idx = ifindex(node, nr_bridge(0x30)), veth_idx = ifindex(node, nr_veth(0x30));
+  REQUIRE_FALSE(br_idx.empty());
+
+  // second apply: same answer, nothing re-created, the container undisturbed
+  auto a2 = node.manage({"apply", file, "--node", kNodeId});
+  {
+    NR_SHOW(a2);
+    CHECK(a2.status == 0);
+    CHECK(a2.out == a1.out);
+  }
+  CHECK(ifindex(node, nr_bridge(0x30)) == br_idx);
+  CHECK(ifindex(node, nr_veth(0x30)) == veth_idx);
+  CHECK(ping(ns, router4(0x30)));
+
+  // a deleted bridge is restored
+  REQUIRE(sh("ip -n " + node.name() + " link del " + nr_bridge(0x30)) == 0);
+  REQUIRE_FALSE(node.has_link(nr_bridge(0x30)));
+  auto a3 = node.manage({"apply", file, "--node", kNodeId});
+  {
+    NR_SHOW(a3);
+    CHECK(a3.status == 0);
+  }
+  CHECK(node.has_link(nr_bridge(0x30)));
+  CHECK(master_of(node, nr_veth(0x30)) == nr_bridge(0x30));
+  auto shown = node.show();
+  REQUIRE(shown.size() == 1);
+  {
+    INFO(shown.dump(2));
+    CHECK(shown[0]["problems"].empty());
+  }
+
+  // a deleted router veth is restored too
+  REQUIRE(sh("ip -n " + node.name() + " link del " + nr_veth(0x30)) == 0);
+  CHECK(node.manage({"apply", file, "--node", kNodeId}).status == 0);
+  CHECK(master_of(node, nr_veth(0x30)) == nr_bridge(0x30));
+  CHECK(node.show()[0]["problems"].empty());
+
+  // a higher version re-applies, also through CNI ADD
+  REQUIRE(sh("ip netns exec " + nr_netns(0x30) + " nft delete table inet zos-nr") == 0);
+  net["version"] = 2;
+  node.write_network(net);
+  auto ns2 = node.container("c2");
+  auto add2 = node.cni("ADD", conf, "conv-2", ns2);
+  {
+    NR_SHOW(add2);
+    CHECK(add2.status == 0);
+  }
+  CHECK(fw_table(0x30));
+  CHECK(node.show()[0]["version"] == 2);
+  CHECK(ping(ns2, router4(0x30)));
+  net["version"] = 3;
+  node.write_network(net);
+  CHECK(node.manage({"apply", file, "--node", kNodeId}).status == 0);
+  CHECK(node.show()[0]["version"] == 3);
+
+  // a lower version is refused, by apply (1) and by ADD (112)
+  net["version"] = 1;
+  node.write_network(net);
+  auto low = node.manage({"apply", file, "--node", kNodeId});
+  {
+    NR_SHOW(low);
+    CHECK(low.status == 1);
+    CHECK_THAT(low.err, Catch::Contains("older") && Catch::Contains("3"));
+  }
+  auto ns3 = node.container("c3");
+  auto add3 = node.cni("ADD", conf, "conv-3", ns3);
+  {
+    NR_SHOW(add3);
+    CHECK(code_of(add3) == 112);
+  }
+  CHECK(node.leases_of("conv-3") == 0);
+  CHECK(node.show()[0]["version"] == 3);
+  net["version"] = 3;
+  node.write_network(net);
+  CHECK(node.cni("DEL", conf, "conv-1", ns).status == 0);
+  CHECK(node.cni("DEL", conf, "conv-2", ns2).status == 0);
+  CHECK(node.cni("DEL", conf, "conv-3", ns3).status == 0);
+}
+
+TEST_CASE("nr: converge puts attached containers back on a re-created bridge", "[nr][root][apply]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  std::string file = node.write_network(network("t-conv2", 0x32));
+  auto conf = node.conf(file);
+  auto ns = node.container("c");
+  auto add = node.cni("ADD", conf, "conv2-1", ns);
+  NR_SHOW(add);
+  REQUIRE(add.status == 0);
+  std::string hveth = out_json(add)["interfaces"][1]["name"];
+  REQUIRE(sh("ip -n " + node.name() + " link del " + nr_bridge(0x32)) == 0);
+  CHECK(node.manage({"apply", file, "--node", kNodeId}).status == 0);
+  CHECK(master_of(node, hveth) == nr_bridge(0x32));
+  CHECK(ping(ns, router4(0x32)));
+  CHECK(node.cni("DEL", conf, "conv2-1", ns).status == 0);
+}
+
+TEST_CASE("nr: two networks whose NR names clash: the second is refused naming both", "[nr][root][apply]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  std::string fa = node.write_network(network("t-clash-a", 0x31));
+  std::string fb = node.write_network(network("t-clash-b", 0x31));
+  auto a = node.manage({"apply", fa, "--node", kNodeId});
+  {
+    NR_SHOW(a);
+    REQUIRE(a.status == 0);
+  }
+  auto b = node.manage({"apply", fb, "--node", kNodeId});
+  {
+    NR_SHOW(b);
+    CHECK(b.status == 1);
+    CHECK_THAT(b.err, Catch::Contains("t-clash-a") && Catch::Contains("t-clash-b"));
+  }
+  // Through CNI: code 111, nothing attached.
+  auto ns = node.container("x");
+  auto add = node.cni("ADD", node.conf(fb), "clash-1", ns);
+  {
+    NR_SHOW(add);
+    CHECK(code_of(add) == 111);
+    CHECK_THAT(msg_of(add), Catch::Contains("t-clash-a") && Catch::Contains("t-clash-b"));
+  }
+  CHECK(node.all_leases().empty());
+  CHECK(node.host_veths().empty());
+  // Deleting the second must not remove the first's NR.
+  CHECK(node.manage({"delete", fb, "--node", kNodeId}).status != 0);
+  CHECK(node.has_link(nr_bridge(0x31)));
+  CHECK(path_exists("/run/netns/" + nr_netns(0x31)));
+  // Another allocation_nr breaks the clash.
+  std::string fb1 = node.write_network(network("t-clash-b", 0x31, 1, 1), "t-clash-b-1.json");
+  auto b1 = node.manage({"apply", fb1, "--node", kNodeId});
+  {
+    NR_SHOW(b1);
+    CHECK(b1.status == 0);
+    CHECK(b1.out == nr_netns(0x31, 1) + "\n");
+  }
+  CHECK(node.has_link(nr_bridge(0x31, 1)));
+  CHECK(node.show().size() == 2);
+}
+
+TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  std::string file = node.write_network(network("t-mgmt", 0x40));
+  auto ap = node.manage({"apply", file, "--node", kNodeId});
+  {
+    NR_SHOW(ap);
+    REQUIRE(ap.status == 0);
+    CHECK(ap.out == nr_netns(0x40) + "\n");
+  }
+  auto nsq = node.manage({"namespace", "t-mgmt"});
+  CHECK(nsq.status == 0);
+  CHECK(nsq.out == nr_netns(0x40) + "\n");
+  auto nsu = node.manage({"namespace", "t-unknown"});
+  CHECK(nsu.status == 1);
+  CHECK_THAT(nsu.err, Catch::Contains("t-unknown"));
+
+  auto conf = node.conf(file);
+  auto c = node.container("m");
+  auto add = node.cni("ADD", conf, "mgmt-1", c);
+  REQUIRE(add.status == 0);
+  std::string hveth = out_json(add)["interfaces"][1]["name"];
+
+  auto human = node.manage({"show"});
+  {
+    NR_SHOW(human);
+    CHECK(human.status == 0);
+    CHECK_THAT(human.out, Catch::Contains("t-mgmt") && Catch::Contains("version 1") &&
+                              Catch::Contains(nr_netns(0x40)) && Catch::Contains(nr_bridge(0x40)) &&
+                              Catch::Contains(nr_veth(0x40)) && Catch::Contains("mgmt-1") && Catch::Contains(hveth) &&
+                              Catch::Contains("10.11.64.1"));
+  }
+  auto js = node.manage({"show", "t-mgmt", "--json"});
+  NR_SHOW(js);
+  REQUIRE(js.status == 0);
+  json j = out_json(js);
+  REQUIRE(j.size() == 1);
+  CHECK(j[0]["network_id"] == "t-mgmt");
+  CHECK(j[0]["version"] == 1);
+  CHECK(j[0]["namespace"] == nr_netns(0x40));
+  CHECK(j[0]["bridge"] == nr_bridge(0x40));
+  CHECK(j[0]["router_veth"] == nr_veth(0x40));
+  CHECK(j[0]["prefix"] == prefix(0x40));
+  CHECK(j[0]["problems"].empty());
+  REQUIRE(j[0]["containers"].size() == 1);
+  CHECK(j[0]["containers"][0]["containerID"] == "mgmt-1");
+  CHECK(j[0]["containers"][0]["host_veth"] == hveth);
+  CHECK(node.manage({"show", "t-unknown"}).status == 1);
+
+  // delete: namespace, bridge, router veth, container veths, leases, state
+  REQUIRE(node.leases().size() == 1);
+  auto del = node.manage({"delete", file, "--node", kNodeId});
+  {
+    NR_SHOW(del);
+    CHECK(del.status == 0);
+  }
+  CHECK_FALSE(path_exists("/run/netns/" + nr_netns(0x40)));
+  CHECK_FALSE(node.has_link(nr_bridge(0x40)));
+  CHECK_FALSE(node.has_link(nr_veth(0x40)));
+  CHECK_FALSE(node.has_link(hveth));
+  CHECK(node.all_leases().empty());
+  CHECK(node.records().empty());
+  CHECK(zos::sys::list_dir(node.data_dir() + "/nr/networks").empty());
+  CHECK(zos::sys::list_dir(node.data_dir() + "/nr/names").empty());
+  CHECK(node.show().empty());
+  CHECK(node.manage({"namespace", "t-mgmt"}).status == 1);
+  CHECK(node.manage({"delete", file, "--node", kNodeId}).status == 0);  // safe to repeat
+  // The runtime's DEL after DeleteNetResource still succeeds.
+  CHECK(node.cni("DEL", conf, "mgmt-1", c).status == 0);
+
+  // usage errors: exit 2 with usage
+  for (std::vector<std::string> args : {std::vector<std::string>{"frobnicate"},
+                                        std::vector<std::string>{"apply", file},
+                                        std::vector<std::string>{"show", "--bogus"}}) {
+    auto u = node.manage(args);
+    INFO(args[0]);
+    NR_SHOW(u);
+    CHECK(u.status == 2);
+    CHECK_THAT(u.err, Catch::Contains("usage"));
+    CHECK(u.out.empty());
+  }
+}

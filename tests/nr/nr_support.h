@@ -1,0 +1,131 @@
+// Helpers for the zos-nr integration tests: a "node" network namespace of
+// our own (zt-nr-<pid>-<tag>) in which zos-nr runs (through nsenter), its
+// dataDir, network objects, container namespaces, and the checks the tests
+// make (host veths, leases, attachment records, ping).
+//
+// Isolation: every namespace made here is zt-nr-<pid>-...; every NR uses a
+// prefix 2a02:1802:5e:bXX::/64 (nibble 0bXX), so its names are net-0bXX-N,
+// br-0bXX-N, veth-0bXX-N. Each test case picks its own XX (see the table at
+// the top of each test file) so test cases can run in parallel processes.
+// The Node destructor removes every NR (`zos-nr delete`), container netns,
+// the node netns and the dataDir, also when the test fails.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support/support.h"
+
+namespace zos::test::nr {
+
+using nlohmann::json;
+
+inline constexpr const char* kNodeId = "node1";
+
+// Two hex digits of `n` (0..255).
+std::string hex2(int n);
+// "2a02:1802:5e:bXX::/64" for nibble 0x0b00 + n.
+std::string prefix(int n);
+// "2a02:1802:5e:bXX::1" (the NR router's IPv6).
+std::string router6(int n);
+// "10.11.n.1" (the NR router's IPv4).
+std::string router4(int n);
+// net-0bXX-A, br-0bXX-A, veth-0bXX-A.
+std::string nr_netns(int n, int alloc = 0);
+std::string nr_bridge(int n, int alloc = 0);
+std::string nr_veth(int n, int alloc = 0);
+
+// A network object with one resource (this node's) on nibble n.
+json network(const std::string& id, int n, uint64_t version = 1, int alloc = 0);
+
+// The error code printed on stdout (0 when the call succeeded, -1 when
+// stdout is not a CNI error).
+int code_of(const Exec& r);
+std::string msg_of(const Exec& r);
+// Parsed stdout; fails the test when it is not JSON.
+json out_json(const Exec& r);
+
+// Makes `r` show its output when an assertion on it fails.
+#define NR_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
+
+// A name unique to this test process: zt-nr-<pid>-<tag>.
+std::string ns_name(const std::string& tag);
+
+class Node {
+ public:
+  explicit Node(const std::string& tag = "node");
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const std::string& name() const { return name_; }
+  std::string path() const { return "/run/netns/" + name_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string file(const std::string& n) const { return tmp_ / n; }
+
+  // Writes the network object to <tmp>/<network_id>.json (or `file_name`),
+  // registers its NR for removal at the end and clears a leftover NR netns of
+  // an earlier, crashed run. Returns the path.
+  std::string write_network(const json& net, const std::string& file_name = "");
+
+  // The zos-nr network config for `network_file`.
+  json conf(const std::string& network_file, const std::string& version = "1.1.0",
+            const std::string& name = "zosnet") const;
+
+  // A fresh container namespace zt-nr-<pid>-<tag>, loopback up; its path.
+  std::string container(const std::string& tag);
+  // Removes a container namespace now (ip netns del).
+  void drop_container(const std::string& path);
+
+  // Runs a CNI verb of zos-nr inside the node. `netns` "" leaves CNI_NETNS out.
+  Exec cni(const std::string& cmd, const json& conf, const std::string& id = "", const std::string& netns = "",
+           const std::string& ifname = "eth0", const std::map<std::string, std::string>& extra = {}) const;
+  // Runs another CNI plugin (absolute path) inside the node, same env as cni().
+  Exec plugin(const std::string& path, const std::string& cmd, const json& conf, const std::string& id = "",
+              const std::string& netns = "", const std::string& ifname = "eth0",
+              const std::map<std::string, std::string>& extra = {}) const;
+  // Runs `zos-nr <args...> --data-dir <dataDir>` inside the node.
+  Exec manage(std::vector<std::string> args, bool with_data_dir = true) const;
+
+  // The environment a runtime gives the plugin.
+  std::map<std::string, std::string> env(const std::string& cmd, const std::string& id, const std::string& netns,
+                                         const std::string& ifname) const;
+
+  // Host-side veths of containers (zv...) in the node.
+  std::vector<std::string> host_veths() const;
+  // True when the link exists in the node.
+  bool has_link(const std::string& link) const;
+  // Lease files (names that are IPv4 addresses) anywhere under dataDir/ipam.
+  std::vector<std::string> leases() const;
+  // Every reservation file under dataDir/ipam: IPv4 leases and IPv6 names.
+  std::vector<std::string> all_leases() const;
+  // Lease files naming containerID `id`.
+  int leases_of(const std::string& id) const;
+  // Attachment records under dataDir/nr/attachments.
+  std::vector<std::string> records() const;
+  // `zos-nr show --json`.
+  json show() const;
+
+  // Runs a shell command inside the node namespace (nsenter); exit status.
+  int sh_node(const std::string& cmd) const;
+
+ private:
+  std::string name_;
+  TempDir tmp_;
+  std::string data_dir_;
+  std::vector<std::string> net_files_;  // NRs to delete at the end
+  std::vector<std::string> nr_names_;   // their namespaces, removed if delete fails
+  std::vector<std::string> containers_;
+};
+
+// True when one ping from the container namespace (path /run/netns/<x>) to
+// `addr` is answered.
+bool ping(const std::string& netns_path, const std::string& addr);
+
+// The container's first IPv4 / IPv6 (no length) in a 0.3.0+ result.
+std::string ip4_of(const json& result);
+std::string ip6_of(const json& result);
+
+}  // namespace zos::test::nr
