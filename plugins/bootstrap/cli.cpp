@@ -1,0 +1,140 @@
+#include "plugins/bootstrap/cli.h"
+
+#include <fcntl.h>
+
+#include <cstdlib>
+#include <optional>
+
+#include "common/log/log.h"
+#include "common/net/nl.h"
+#include "common/sys/file.h"
+#include "common/sys/netns.h"
+#include "common/sys/syscall.h"
+#include "plugins/bootstrap/public.h"
+#include "plugins/bootstrap/status.h"
+#include "plugins/bootstrap/uplink.h"
+
+namespace zos::bootstrap {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: zos-bootstrap uplink [--config F] [--cmdline F] [--data-dir D] [--zinit-dir D] [--no-zinit]\n"
+    "                            [--host-netns] [--json]\n"
+    "       zos-bootstrap public [--config F] [--name NETNS] [--data-dir D] [--delete] [--json]\n"
+    "       zos-bootstrap status [--data-dir D] [--zinit-dir D] [--json]\n"
+    "Works on the network namespace it runs in. Defaults: --config /etc/zos/bootstrap.json,\n"
+    "--cmdline /proc/cmdline, --data-dir /var/cache/modules/network (or $ZOS_DATA_DIR),\n"
+    "--zinit-dir /etc/zinit, --name public. See docs/bootstrap.md.\n";
+
+struct Usage : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Args {
+  std::string cmd;
+  std::string config = kDefaultConfig, cmdline = kDefaultCmdline, data_dir = kDefaultDataDir,
+              zinit_dir = kDefaultZinitDir, name = "public";
+  bool json = false, del = false, no_zinit = false, host_netns = false;
+};
+
+Args parse(const std::vector<std::string>& a) {
+  if (a.empty()) throw Usage("no command");
+  Args r;
+  r.cmd = a[0];
+  if (r.cmd != "uplink" && r.cmd != "public" && r.cmd != "status") throw Usage("unknown command " + r.cmd);
+  if (const char* dd = std::getenv("ZOS_DATA_DIR"); dd && *dd) r.data_dir = dd;
+  for (size_t i = 1; i < a.size(); ++i) {
+    auto value = [&] {
+      if (i + 1 >= a.size()) throw Usage(a[i] + " needs a value");
+      return a[++i];
+    };
+    const std::string& f = a[i];
+    if (f == "--json") r.json = true;
+    else if (f == "--config") r.config = value();
+    else if (f == "--data-dir") r.data_dir = value();
+    else if (f == "--zinit-dir" && r.cmd != "public") r.zinit_dir = value();
+    else if (f == "--cmdline" && r.cmd == "uplink") r.cmdline = value();
+    else if (f == "--no-zinit" && r.cmd == "uplink") r.no_zinit = true;
+    else if (f == "--host-netns" && r.cmd == "uplink") r.host_netns = true;
+    else if (f == "--name" && r.cmd == "public") r.name = value();
+    else if (f == "--delete" && r.cmd == "public") r.del = true;
+    else throw Usage("unknown argument " + f + " for " + r.cmd);
+  }
+  if (r.name.empty() || r.name.find('/') != std::string::npos || r.name == "." || r.name == "..")
+    throw Usage("--name must be a namespace name");
+  return r;
+}
+
+int run(const Args& a, std::ostream& out) {
+  if (a.cmd == "uplink") {
+    if (in_host_netns() && !a.host_netns)
+      throw ConfigError(
+          "refusing to run uplink in the machine's own network namespace (that of PID 1): it would take "
+          "over its NICs. Run it inside a node namespace, or pass --host-netns on a real node");
+    UplinkOptions o{a.config, a.cmdline, a.data_dir, a.zinit_dir, !a.no_zinit};
+    try {
+      auto r = uplink(o);
+      out << (a.json ? r.to_json().dump(2) + "\n" : r.human());
+      return 0;
+    } catch (const NoUplink& e) {
+      if (a.json) out << e.to_json().dump(2) << "\n";
+      throw;
+    }
+  }
+  if (a.cmd == "public") {
+    PublicOptions o{a.config, a.data_dir, a.name};
+    if (a.del) {
+      bool any = delete_public(o);
+      if (a.json) out << nlohmann::json{{"netns", a.name}, {"deleted", any}}.dump(2) << "\n";
+      else out << "public: namespace " << a.name << (any ? " deleted" : " was not there") << "\n";
+      return 0;
+    }
+    auto r = apply_public(o);
+    out << (a.json ? r.to_json().dump(2) + "\n" : r.human());
+    return 0;
+  }
+  auto st = status({a.data_dir, a.zinit_dir});
+  out << (a.json ? st.to_json().dump(2) + "\n" : st.human());
+  return st.ok() ? 0 : 3;
+}
+
+}  // namespace
+
+bool in_host_netns() {
+  // PID 1's namespace; where that is hidden from us (no ptrace access), the
+  // kernel's own (kthreadd, PID 2, when our PID namespace shows it). When
+  // neither can be read we cannot tell, and say "host" to stay safe.
+  auto same = [](const std::string& path) -> std::optional<bool> {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    sys::Fd owned(fd);
+    return sys::netns_id(owned.get()) == sys::current_netns_id();
+  };
+  if (auto r = same("/proc/1/ns/net")) return *r;
+  auto comm = sys::read_file("/proc/2/comm");
+  if (comm && comm->rfind("kthreadd", 0) == 0)
+    if (auto r = same("/proc/2/ns/net")) return *r;
+  return true;
+}
+
+int cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Args a;
+  try {
+    a = parse(args);
+  } catch (const Usage& e) {
+    err << "zos-bootstrap: " << e.what() << "\n" << kUsage;
+    return 2;
+  }
+  try {
+    return run(a, out);
+  } catch (const ConfigError& e) {
+    err << "zos-bootstrap " << a.cmd << ": " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    err << "zos-bootstrap " << a.cmd << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace zos::bootstrap

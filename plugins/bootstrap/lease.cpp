@@ -1,0 +1,47 @@
+#include "plugins/bootstrap/lease.h"
+
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "common/net/addr.h"
+#include "common/net/route.h"
+
+namespace zos::bootstrap {
+
+Lease read_lease(nl::Socket& s, int index) {
+  Lease l;
+  for (const auto& a : nl::list_addrs(s, index)) {
+    if (a.scope != RT_SCOPE_UNIVERSE) continue;
+    if (a.family == AF_INET) l.ipv4.push_back(a.prefix);
+    else if (a.family == AF_INET6 && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) l.ipv6.push_back(a.prefix);
+  }
+  for (const auto& r : nl::list_routes(s, AF_INET, RT_TABLE_MAIN))
+    if (r.dst == "0.0.0.0/0" && r.oif == index && r.gw && !l.gw4) l.gw4 = r.gw;
+  for (const auto& r : nl::list_routes(s, AF_INET6, RT_TABLE_MAIN))
+    if (r.dst == "::/0" && r.oif == index && r.gw && !l.gw6) l.gw6 = r.gw;
+  return l;
+}
+
+void flush_ipv4(nl::Socket& s, int index) {
+  for (const auto& a : nl::list_addrs(s, index, AF_INET))
+    if (a.scope == RT_SCOPE_UNIVERSE) nl::delete_addr(s, index, a.prefix);
+}
+
+nlohmann::json Lease::to_json() const {
+  return {{"ipv4", ipv4}, {"gateway4", gw4 ? nlohmann::json(*gw4) : nlohmann::json(nullptr)},
+          {"ipv6", ipv6}, {"gateway6", gw6 ? nlohmann::json(*gw6) : nlohmann::json(nullptr)}};
+}
+
+std::string Lease::describe() const {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s.empty() ? std::string("no address") : s;
+  };
+  std::string out = "IPv4 " + join(ipv4) + (gw4 ? " via " + *gw4 : " (no default route)");
+  out += "; IPv6 " + join(ipv6) + (gw6 ? " via " + *gw6 : " (no default route)");
+  return out;
+}
+
+}  // namespace zos::bootstrap

@@ -1,0 +1,239 @@
+#include "plugins/bootstrap/public.h"
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/macvlan.h>
+#include <sys/socket.h>
+
+#include <functional>
+
+#include "common/log/log.h"
+#include "common/net/addr.h"
+#include "common/net/link.h"
+#include "common/net/route.h"
+#include "common/net/sysctl.h"
+#include "common/sys/netns.h"
+#include "plugins/bootstrap/state.h"
+
+namespace zos::bootstrap {
+
+using nlohmann::json;
+
+namespace {
+
+std::string record_name(const std::string& netns) { return "public-" + netns + ".json"; }
+
+// Parses every address before anything is touched: bad input changes nothing.
+void validate(const PublicConfig& c) {
+  auto check = [](const std::string& v, int fam, const char* what, bool need_len) {
+    if (v.empty()) return;
+    try {
+      nl::parse_prefix(v, fam);
+    } catch (const nl::NlError&) {
+      throw ConfigError(std::string("public.") + what + ": '" + v + "' is not an " +
+                        (fam == AF_INET ? "IPv4" : "IPv6") + " address");
+    }
+    if (need_len && v.find('/') == std::string::npos)
+      throw ConfigError(std::string("public.") + what + ": '" + v + "' needs a prefix length");
+    if (!need_len && v.find('/') != std::string::npos)
+      throw ConfigError(std::string("public.") + what + ": '" + v + "' is a gateway, not a prefix");
+  };
+  check(c.ipv4, AF_INET, "ipv4", true);
+  check(c.gw4, AF_INET, "gw4", false);
+  check(c.ipv6, AF_INET6, "ipv6", true);
+  check(c.gw6, AF_INET6, "gw6", false);
+  if (!c.mac.empty()) {
+    try {
+      nl::parse_mac(c.mac);
+    } catch (const nl::NlError&) {
+      throw ConfigError("public.mac: '" + c.mac + "' is not a MAC address");
+    }
+  }
+}
+
+void create_macvlan(nl::Socket& s, const PublicConfig& c, int master, int nsfd) {
+  nl::LinkPtr l(rtnl_link_macvlan_alloc());
+  if (!l) throw std::bad_alloc();
+  rtnl_link_set_name(l.get(), kPublicLink);
+  rtnl_link_set_link(l.get(), master);
+  rtnl_link_macvlan_set_mode(l.get(), MACVLAN_MODE_BRIDGE);
+  rtnl_link_set_ns_fd(l.get(), nsfd);  // born in the namespace: no rename, no move
+  nl::NlAddrPtr mac;
+  if (!c.mac.empty()) {
+    mac = nl::parse_mac(c.mac);
+    rtnl_link_set_addr(l.get(), mac.get());
+  }
+  s.check(rtnl_link_add(s.get(), l.get(), NLM_F_CREATE | NLM_F_EXCL),
+          "add macvlan " + std::string(kPublicLink) + " on " + c.master);
+}
+
+// Makes the link's global addresses of `family` exactly `want` (or none).
+bool sync_addr(nl::Socket& s, int index, int family, const std::string& want) {
+  bool changed = false;
+  for (const auto& a : nl::list_addrs(s, index, family))
+    if (a.scope == RT_SCOPE_UNIVERSE && a.prefix != want) changed |= nl::delete_addr(s, index, a.prefix);
+  if (!want.empty()) changed |= nl::add_addr(s, index, want, {.nodad = family == AF_INET6});
+  return changed;
+}
+
+bool sync_default(nl::Socket& s, int index, int family, const std::string& gw) {
+  const std::string any = family == AF_INET ? "0.0.0.0/0" : "::/0";
+  std::optional<std::string> cur;
+  for (const auto& r : nl::list_routes(s, family, RT_TABLE_MAIN))
+    if (r.dst == any && r.oif == index) cur = r.gw;
+  if (gw.empty()) {
+    if (!cur) return false;
+    nl::Route del;
+    del.family = family;
+    del.oif = index;
+    return nl::delete_route(s, del);
+  }
+  if (cur == gw) return false;
+  nl::Route r;
+  r.gw = gw;
+  r.oif = index;
+  nl::replace_route(s, r);
+  return true;
+}
+
+}  // namespace
+
+json public_config_json(const PublicConfig& c) {
+  return {{"type", c.type}, {"master", c.master}, {"mac", c.mac},   {"ipv4", c.ipv4},
+          {"gw4", c.gw4},   {"ipv6", c.ipv6},     {"gw6", c.gw6},   {"host_link", c.host_link}};
+}
+
+PublicResult apply_public(const PublicOptions& o) {
+  auto file = load_config(o.config, true);
+  if (!file.pub) throw ConfigError("config " + o.config + " has no \"public\" section");
+  const PublicConfig c = *file.pub;
+  validate(c);
+  Store st(o.data_dir);
+  auto lock = st.lock();
+  nl::Socket s;
+  auto master = nl::get_link(s, c.master);
+  if (!master) throw ConfigError("unknown NIC '" + c.master + "' (public.master): no such link");
+  if (c.type == "veth" && master->kind != "bridge")
+    throw ConfigError("public.master '" + c.master + "' must be a bridge for type veth");
+  if (c.type == "macvlan" && master->kind == "bridge")
+    throw ConfigError("public.master '" + c.master + "' is a bridge: use type veth for a bridge");
+
+  PublicResult r;
+  r.netns = o.name;
+  r.cfg = c;
+  r.created = sys::create_named_netns(o.name);
+  bool link_created = false, done = false;
+  struct Rollback {
+    std::function<void()> f;
+    ~Rollback() { f(); }
+  } rollback{[&] {
+    if (done) return;
+    try {
+      if (link_created && c.type == "veth") nl::delete_link(s, c.host_link);
+      if (r.created) sys::delete_named_netns(o.name);
+      else if (link_created)
+        sys::in_netns(sys::open_netns(o.name).get(), [] { nl::Socket ns; nl::delete_link(ns, kPublicLink); });
+    } catch (const std::exception& e) {
+      spdlog::error("rolling back public namespace {}: {}", o.name, e.what());
+    }
+  }};
+  auto nsfd = sys::open_netns(o.name);
+  nl::Socket ps = sys::in_netns(nsfd.get(), [] { return nl::Socket(); });
+
+  // A link of another type, or on another master than recorded: recreate.
+  auto prev = st.read(record_name(o.name));
+  auto cur = nl::get_link(ps, kPublicLink);
+  const std::string want_kind = c.type == "veth" ? "veth" : "macvlan";
+  bool stale = cur && (cur->kind != want_kind ||
+                       (prev && (prev->value("type", "") != c.type || prev->value("master", "") != c.master ||
+                                 prev->value("mac", "") != c.mac || prev->value("host_link", "") != c.host_link)));
+  if (c.type == "veth" && cur && !nl::get_link(s, c.host_link)) stale = true;
+  if (stale) {
+    spdlog::info("public: recreating link {} in {}", kPublicLink, o.name);
+    if (prev && prev->value("type", "") == "veth") nl::delete_link(s, prev->value("host_link", c.host_link));
+    nl::delete_link(ps, kPublicLink);
+    cur.reset();
+  }
+  if (!cur) {
+    if (c.type == "macvlan") {
+      create_macvlan(s, c, master->index, nsfd.get());
+    } else {
+      nl::VethOptions vo;
+      vo.peer_netns_fd = nsfd.get();
+      if (!c.mac.empty()) vo.peer_mac = c.mac;
+      if (!nl::create_veth(s, c.host_link, kPublicLink, vo))
+        throw std::runtime_error("host link " + c.host_link + " exists already");
+    }
+    link_created = true;
+    r.changed = true;
+    cur = nl::get_link(ps, kPublicLink);
+    if (!cur) throw std::runtime_error("link " + std::string(kPublicLink) + " missing in " + o.name + " after creation");
+  }
+  if (c.type == "macvlan" && !master->up) nl::set_up(s, master->index), r.changed = true;  // its NIC
+  if (c.type == "veth") {
+    auto host = nl::get_link(s, c.host_link);
+    if (!host) throw std::runtime_error("host link " + c.host_link + " missing");
+    if (host->master != master->index) nl::set_master(s, host->index, master->index), r.changed = true;
+    if (!host->up) nl::set_up(s, host->index), r.changed = true;
+  }
+
+  sys::in_netns(nsfd.get(), [&] {
+    if (auto lo = nl::get_link(ps, "lo"); lo && !lo->up) nl::set_up(ps, lo->index), r.changed = true;
+    const std::string k = std::string("net/ipv6/conf/") + kPublicLink + "/";
+    // Static IPv6: no SLAAC beside it. Without one, accept what routers say.
+    const std::string ra = c.ipv6.empty() ? "1" : "0";
+    if (nl::sysctl_get_if_exists(k + "accept_ra").value_or(ra) != ra) nl::sysctl_set(k + "accept_ra", ra);
+  });
+  if (!cur->up) nl::set_up(ps, cur->index), r.changed = true;
+  r.changed |= sync_addr(ps, cur->index, AF_INET, c.ipv4);
+  r.changed |= sync_addr(ps, cur->index, AF_INET6, c.ipv6);
+  r.changed |= sync_default(ps, cur->index, AF_INET, c.gw4);
+  r.changed |= sync_default(ps, cur->index, AF_INET6, c.gw6);
+
+  json rec = public_config_json(c);
+  rec["netns"] = o.name;
+  st.write(record_name(o.name), rec);
+  done = true;
+  return r;
+}
+
+bool delete_public(const PublicOptions& o) {
+  Store st(o.data_dir);
+  auto lock = st.lock();
+  auto prev = st.read(record_name(o.name));
+  bool any = false;
+  if (auto nsfd = sys::open_netns_if_exists(o.name); nsfd && sys::netns_exists(o.name)) {
+    // Delete the link first: a namespace dies asynchronously, and a veth end
+    // left on the host for a moment would clash with a quick re-create.
+    any |= sys::in_netns(nsfd->get(), [] {
+      nl::Socket ps;
+      return nl::delete_link(ps, kPublicLink);
+    });
+  }
+  if (prev && prev->value("type", "") == "veth") {
+    nl::Socket s;
+    any |= nl::delete_link(s, prev->value("host_link", "zos-public"));
+  }
+  any |= sys::delete_named_netns(o.name);
+  any |= st.remove(record_name(o.name));
+  return any;
+}
+
+json PublicResult::to_json() const {
+  json j = public_config_json(cfg);
+  j["netns"] = netns;
+  j["created"] = created;
+  j["changed"] = changed;
+  return j;
+}
+
+std::string PublicResult::human() const {
+  std::string out = "public: namespace " + netns + (created ? " created" : changed ? " updated" : " unchanged") + "\n";
+  out += "  link " + std::string(kPublicLink) + ": " + cfg.type + " on " + cfg.master + "\n";
+  if (!cfg.ipv4.empty()) out += "  IPv4 " + cfg.ipv4 + (cfg.gw4.empty() ? "" : " via " + cfg.gw4) + "\n";
+  if (!cfg.ipv6.empty()) out += "  IPv6 " + cfg.ipv6 + (cfg.gw6.empty() ? "" : " via " + cfg.gw6) + "\n";
+  return out;
+}
+
+}  // namespace zos::bootstrap

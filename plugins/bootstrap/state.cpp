@@ -1,0 +1,46 @@
+#include "plugins/bootstrap/state.h"
+
+namespace zos::bootstrap {
+
+Store::Store(const std::string& data_dir) : dir_(data_dir + "/bootstrap") {}
+
+sys::FileLock Store::lock() const {
+  sys::make_dirs(dir_);
+  return sys::FileLock(path(".lock"));
+}
+
+std::optional<nlohmann::json> Store::read(const std::string& name) const {
+  auto text = sys::read_file(path(name));
+  if (!text) return std::nullopt;
+  try {
+    return nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // written atomically: only a hand edit gets here
+  }
+}
+
+bool Store::write(const std::string& name, const nlohmann::json& j) const {
+  return write_if_changed(path(name), j.dump(2) + "\n");
+}
+
+bool Store::remove(const std::string& name) const { return sys::remove_if_exists(path(name)); }
+
+std::vector<std::string> Store::public_names() const {
+  std::vector<std::string> out;
+  for (const auto& f : sys::list_dir(dir_)) {
+    const std::string pre = "public-", suf = ".json";
+    if (f.size() > pre.size() + suf.size() && f.rfind(pre, 0) == 0 && f.ends_with(suf))
+      out.push_back(f.substr(pre.size(), f.size() - pre.size() - suf.size()));
+  }
+  return out;
+}
+
+bool write_if_changed(const std::string& path, const std::string& data, unsigned mode) {
+  if (sys::read_file(path) == data) return false;
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) sys::make_dirs(path.substr(0, slash));
+  sys::write_file_atomic(path, data, mode);
+  return true;
+}
+
+}  // namespace zos::bootstrap

@@ -1,0 +1,117 @@
+// A small world in namespaces for the zos-bootstrap tests: a "node" netns
+// with fake NICs (veth pairs) to per-NIC peer namespaces, dnsmasq servers,
+// and the zos-bootstrap binary run inside the node with nsenter. Every
+// namespace is named zt-bs-<pid>-<tag>; namespaces, processes and files are
+// removed on scope exit, also when a test fails.
+#pragma once
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/sys/netns.h"
+#include "support/support.h"
+
+namespace zos::test::bs {
+
+inline std::string ns_name(const std::string& tag) { return "zt-bs-" + std::to_string(::getpid()) + "-" + tag; }
+
+// A named namespace, deleted on scope exit.
+class Netns {
+ public:
+  explicit Netns(const std::string& tag) : name_(ns_name(tag)) {
+    sys::delete_named_netns(name_);  // a crashed run with our pid
+    if (!sys::create_named_netns(name_)) throw std::runtime_error("netns " + name_ + " exists");
+  }
+  ~Netns() {
+    try {
+      sys::delete_named_netns(name_);
+    } catch (...) {
+    }
+  }
+  Netns(const Netns&) = delete;
+  const std::string& name() const { return name_; }
+  // Shell prefix that runs a command inside.
+  std::string in() const { return "nsenter --net=/run/netns/" + name_ + " "; }
+
+ private:
+  std::string name_;
+};
+
+// A process we started; SIGTERM, then SIGKILL, on scope exit (this pid only).
+class Proc {
+ public:
+  explicit Proc(const std::vector<std::string>& argv) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork");
+    if (pid_ == 0) {
+      std::vector<char*> a;
+      for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+      a.push_back(nullptr);
+      ::execvp(a[0], a.data());
+      ::_exit(127);
+    }
+  }
+  ~Proc() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 40; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Proc(const Proc&) = delete;
+  bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+inline void must(const std::string& cmd) {
+  INFO(cmd);
+  REQUIRE(sh(cmd + " >/dev/null") == 0);
+}
+
+inline void write(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+}
+
+inline bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+inline std::string read(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// Polls `cond` every 100 ms for at most `seconds`.
+template <class F>
+bool wait_for(F&& cond, int seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return cond();
+}
+
+// Runs zos-bootstrap inside `ns` with nsenter (never in the host namespace).
+inline Exec bootstrap(const Netns& ns, std::vector<std::string> args, const std::string& path_prefix = "") {
+  std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + ns.name(), bin("zos-bootstrap")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  if (!path_prefix.empty()) path = path_prefix + ":" + path;
+  return run(argv, {{"PATH", path}, {"ZOS_LOG_LEVEL", "info"}});
+}
+
+}  // namespace zos::test::bs
