@@ -94,9 +94,17 @@ void del(const cni::Request& req) {
   for (const auto& dir : pool_dirs(cfg)) {
     with_store(dir, [&] {
       DiskStore store(dir);
-      if (auto l = store.find(req.env.container_id, req.env.ifname)) {
-        store.release_lease(*l);
-        spdlog::info("released {} of {}/{}", l->v4.str(), l->container_id, l->ifname);
+      try {
+        if (auto l = store.find(req.env.container_id, req.env.ifname)) {
+          store.release_lease(*l);
+          spdlog::info("released {} of {}/{}", l->v4.str(), l->container_id, l->ifname);
+        }
+      } catch (const cni::Error& e) {
+        // Runtimes retry a failed DEL forever: a corrupt lease of this very
+        // attachment goes, with every name linked to it.
+        if (e.code() != cni::kDecodeFailure) throw;
+        spdlog::warn("DEL: {}; removing it", e.msg());
+        store.forget(req.env.container_id, req.env.ifname);
       }
       return 0;
     });

@@ -19,8 +19,11 @@ using nlohmann::json;
 namespace {
 
 std::string prepare(const std::string& dir) {
-  sys::make_dirs(dir + "/v6", 0700);
-  sys::make_dirs(dir + "/owners", 0700);
+  struct stat st;
+  if (::stat((dir + "/owners").c_str(), &st) != 0) {
+    sys::make_dirs(dir + "/v6", 0700);
+    sys::make_dirs(dir + "/owners", 0700);
+  }
   return dir + "/lock";
 }
 
@@ -202,6 +205,17 @@ bool DiskStore::release_lease(const Lease& l) {
     if (inode(name) == ino) any = sys::remove_if_exists(name) || any;
   if (inode(owner) == ino) any = sys::remove_if_exists(owner) || any;
   return any;
+}
+
+bool DiskStore::forget(const std::string& container_id, const std::string& ifname) {
+  std::string owner = owner_path(container_id, ifname);
+  ino_t ino = inode(owner);
+  if (!ino) return false;
+  for (const auto& d : {dir_, dir_ + "/v6"})
+    for (const auto& name : sys::list_dir(d))
+      if (inode(d + "/" + name) == ino) sys::remove_if_exists(d + "/" + name);
+  sys::remove_if_exists(owner);
+  return true;
 }
 
 std::vector<std::string> DiskStore::remove_orphans() {

@@ -96,6 +96,9 @@ class DiskStore : public Store {
   // CHECK: the lease of an attachment as it is on disk, without repairing;
   // cni::Error(103) naming a missing or foreign name.
   std::optional<Lease> verify(const std::string& container_id, const std::string& ifname);
+  // DEL of an attachment whose own lease file is corrupt: drops the file
+  // and every name linked to it. False when there was none.
+  bool forget(const std::string& container_id, const std::string& ifname);
   // GC: removes address names that no lease owns (left by hand or by a crash).
   std::vector<std::string> remove_orphans();
   std::optional<ip::Addr> last_reserved() override;
