@@ -4,7 +4,7 @@
 #   scripts/build.sh --plugins  only the binaries (what the demo needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 if [ "${1:-}" = "--plugins" ]; then
   targets=(zos-nr zos-ipam zos-nft)
   [ -f plugins/bootstrap/main.cpp ] && targets+=(zos-bootstrap)

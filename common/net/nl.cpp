@@ -60,17 +60,12 @@ NlError::NlError(int nl_code, int sys_errno, const std::string& what, const std:
       errno_(sys_errno),
       detail_(detail) {}
 
-struct Socket::LastError {
-  int err = 0;      // kernel errno, positive
-  std::string ext;  // extended ack message
-};
-
-namespace {
+struct Socket::LastError : KernelError {};
 
 // Called by libnl for every NLMSG_ERROR carrying an error: keep the kernel's
 // errno (libnl folds several into one NLE_* code) and its extack message.
-int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
-  auto* last = static_cast<Socket::LastError*>(arg);
+int record_kernel_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
+  auto* last = static_cast<KernelError*>(arg);
   last->err = -e->error;
   last->ext.clear();
   const auto* hdr = reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(e) - NLMSG_HDRLEN);
@@ -90,8 +85,6 @@ int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
   return NL_STOP;
 }
 
-}  // namespace
-
 Socket::Socket() : sock_(nl_socket_alloc()), last_(std::make_unique<LastError>()) {
   if (!sock_) throw NlError(NLE_NOMEM, ENOMEM, "allocate netlink socket");
   int rc = nl_connect(sock_.get(), NETLINK_ROUTE);
@@ -101,7 +94,7 @@ Socket::Socket() : sock_(nl_socket_alloc()), last_(std::make_unique<LastError>()
   // Best effort: older kernels lack these; errors then carry errno only.
   ::setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
   ::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  nl_socket_modify_err_cb(sock_.get(), NL_CB_CUSTOM, on_error, last_.get());
+  nl_socket_modify_err_cb(sock_.get(), NL_CB_CUSTOM, record_kernel_error, static_cast<KernelError*>(last_.get()));
 }
 
 Socket::~Socket() = default;

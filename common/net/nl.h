@@ -16,6 +16,8 @@ struct rtnl_link;
 struct rtnl_addr;
 struct rtnl_route;
 struct rtnl_nexthop;
+struct sockaddr_nl;
+struct nlmsgerr;
 
 namespace zos::nl {
 
@@ -57,6 +59,16 @@ class NlError : public std::runtime_error {
   int errno_;
   std::string detail_;
 };
+
+// The kernel's own answer to a failed request: its errno and the
+// extended-ack text. record_kernel_error is a libnl error callback
+// (nl_socket_modify_err_cb) that fills the KernelError passed as `arg`;
+// libnl itself folds several errnos into one NLE_* code.
+struct KernelError {
+  int err = 0;      // kernel errno, positive
+  std::string ext;  // extended ack message
+};
+int record_kernel_error(sockaddr_nl* who, nlmsgerr* e, void* arg);
 
 // A NETLINK_ROUTE socket bound in the network namespace that is current for
 // the calling thread at construction; it keeps talking to that namespace

@@ -270,32 +270,7 @@ void parse_device_part(const nlmsghdr* hdr, DeviceState& st) {
 
 namespace {
 
-// The kernel's error for the last request: errno and extended-ack text.
-struct LastError {
-  int err = 0;
-  std::string ext;
-};
-
-int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
-  auto* last = static_cast<LastError*>(arg);
-  last->err = -e->error;
-  last->ext.clear();
-  const auto* hdr = reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(e) - NLMSG_HDRLEN);
-  if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
-    size_t off = sizeof(nlmsgerr);
-    if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-    const char* p = reinterpret_cast<const char*>(e) + NLMSG_ALIGN(off);
-    const char* end = reinterpret_cast<const char*>(hdr) + hdr->nlmsg_len;
-    while (p + sizeof(nlattr) <= end) {
-      const auto* a = reinterpret_cast<const nlattr*>(p);
-      if (a->nla_len < sizeof(nlattr) || p + a->nla_len > end) break;
-      if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && a->nla_len > NLA_HDRLEN)
-        last->ext.assign(p + NLA_HDRLEN, strnlen(p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN));
-      p += NLA_ALIGN(a->nla_len);
-    }
-  }
-  return NL_STOP;
-}
+using LastError = nl::KernelError;
 
 // A generic netlink socket in the calling thread's namespace, resolved to the
 // "wireguard" family.
@@ -310,7 +285,7 @@ class GenlSocket {
     ::setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
     ::setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     nl_socket_disable_auto_ack(sock_.get());
-    nl_socket_modify_err_cb(sock_.get(), NL_CB_CUSTOM, on_error, &last_);
+    nl_socket_modify_err_cb(sock_.get(), NL_CB_CUSTOM, nl::record_kernel_error, &last_);
     family_ = genl_ctrl_resolve(sock_.get(), WG_GENL_NAME);
     last_ = {};
   }
