@@ -1,15 +1,256 @@
 #include "plugins/nr/mesh.h"
 
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "common/cni/error.h"
 #include "common/log/log.h"
+#include "common/net/addr.h"
+#include "common/net/link.h"
+#include "common/net/nl.h"
+#include "common/net/route.h"
+#include "common/sys/file.h"
+#include "common/sys/netns.h"
+#include "common/wg/wg.h"
 #include "plugins/nr/resource.h"
 
 namespace zos::nr {
 
-void apply_mesh(const Node&, const Resource& r, int) {
-  if (!r.nr.peers.empty() || r.nr.exit_point)
-    spdlog::info("network {}: WireGuard peers and the exit point are not applied by this build", r.net.network_id);
+namespace {
+
+constexpr uint16_t kHiddenKeepalive = 25;
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
 }
 
-void remove_mesh(const Node&, const Resource&) {}
+// The key of wgPrivateKeyFile: must be a regular file of mode 0600 (nobody
+// but its owner reads a private key).
+wg::Key key_from_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " is not a regular file");
+  if ((st.st_mode & 07777) != 0600) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " has mode " + mode +
+                                              ": it must be 0600 (chmod 600 " + path + ")");
+  }
+  auto data = sys::read_file(path);
+  if (!data) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " cannot be read");
+  auto k = wg::key_from_base64(trim(*data));
+  if (!k) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " does not hold a base64 WireGuard key");
+  return *k;
+}
+
+std::unique_ptr<wg::Backend> backend_for(const Node& node) {
+  return wg::make_backend(wg::Kind::kAuto, node.data_dir + "/wg");
+}
+
+bool same_prefix(const ip::Prefix& a, const ip::Prefix& b) { return a.network().str() == b.network().str(); }
+
+struct WantedPeer {
+  wg::PeerConfig cfg;
+  model::Plan plan;
+};
+
+// Makes sure plan.wg exists in the NR namespace, served by a live backend.
+// Returns its index there.
+int ensure_link(wg::Backend& be, const model::Plan& plan, int nsfd) {
+  auto inner = sys::in_netns(nsfd, [&]() -> std::optional<nl::LinkInfo> {
+    nl::Socket s;
+    auto l = nl::get_link(s, plan.wg);
+    if (!l) return std::nullopt;
+    try {
+      be.get(plan.wg);
+      return l;
+    } catch (const std::exception& e) {
+      spdlog::warn("{} in {} has no live WireGuard behind it ({}): re-creating it", plan.wg, plan.netns, e.what());
+      nl::delete_link(s, plan.wg);
+      return std::nullopt;
+    }
+  });
+  if (inner) return inner->index;
+
+  // TODO(public netns): on nodes with a `public` namespace the link (and so
+  // its UDP socket) must be created there; for now it is the node's host
+  // namespace, the one zos-nr runs in.
+  nl::Socket host;
+  if (!be.create(plan.wg)) {
+    // A live link of that name exists already but not in the NR: either a
+    // leftover here in the host namespace (moved below) or a process whose
+    // link went elsewhere: start over.
+    if (!nl::get_link(host, plan.wg)) {
+      spdlog::warn("{} is served but is not in {}: re-creating it", plan.wg, plan.netns);
+      be.remove(plan.wg);
+      if (!be.create(plan.wg))
+        throw cni::Error(cni::kInternal, "cannot create WireGuard link " + plan.wg + ": it exists already");
+    }
+  }
+  auto l = nl::get_link(host, plan.wg);
+  if (!l) throw cni::Error(cni::kInternal, "WireGuard link " + plan.wg + " vanished right after its creation");
+  nl::set_netns(host, l->index, nsfd);
+  spdlog::info("created {} ({}) and moved it into {}", plan.wg, be.kind(), plan.netns);
+  return sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    auto m = nl::get_link(s, plan.wg);
+    if (!m) throw cni::Error(cni::kInternal, "WireGuard link " + plan.wg + " did not arrive in " + plan.netns);
+    return m->index;
+  });
+}
+
+void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
+  const auto& plan = r.plan;
+  const model::Peer* own = nullptr;
+  for (const auto& p : r.nr.peers)
+    if (same_prefix(p.prefix, r.nr.prefix)) own = &p;
+
+  std::optional<wg::Key> key;
+  if (!node.key_file.empty()) {
+    key = key_from_file(node.key_file);
+  } else if (own && !own->connection.private_key.empty()) {
+    key = wg::key_from_base64(trim(own->connection.private_key));
+    if (!key)
+      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the private_key of peer " +
+                                                own->prefix.str() + " is not a base64 WireGuard key");
+  }
+  if (!own && !key) {
+    spdlog::info("network {}: {} has no WireGuard entry of its own among its peers: no mesh", r.net.network_id,
+                 plan.netns);
+    return;
+  }
+  if (!key)
+    throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the peer entry of " + r.nr.prefix.str() +
+                                              " has no private_key: set it or wgPrivateKeyFile in the config");
+
+  // What the device must hold.
+  bool hidden = !r.nr.node_id.public_v4;
+  std::vector<WantedPeer> wanted;
+  for (const auto& p : r.nr.peers) {
+    if (same_prefix(p.prefix, r.nr.prefix)) continue;
+    if (p.type != 0) {
+      spdlog::warn("network {}: peer {} has type {}, not WireGuard: skipped", r.net.network_id, p.prefix.str(), p.type);
+      continue;
+    }
+    auto pub = wg::key_from_base64(trim(p.connection.key));
+    if (!pub)
+      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
+                                                " is not a base64 WireGuard key");
+    WantedPeer w{{}, model::Plan::of(p.prefix, r.net.allocation_nr)};
+    w.cfg.public_key = *pub;
+    bool has_ep = p.connection.ip && !p.connection.ip->empty() && p.connection.port != 0;
+    if (has_ep) w.cfg.endpoint = wg::Endpoint{*p.connection.ip, p.connection.port};
+    w.cfg.keepalive = hidden && has_ep ? kHiddenKeepalive : 0;
+    w.cfg.replace_allowed_ips = true;
+    w.cfg.allowed_ips = {ip::Prefix(w.plan.wg_v6.addr(), 128), ip::Prefix(w.plan.wg_v4.addr(), 32), w.plan.prefix,
+                         w.plan.subnet_v4};
+    wanted.push_back(std::move(w));
+  }
+
+  auto be = backend_for(node);
+  int wg_index = ensure_link(*be, plan, nsfd);
+
+  sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    nl::add_addr(s, wg_index, plan.wg_v4.str());
+    nl::add_addr(s, wg_index, plan.wg_v6.str(), {.nodad = true});
+
+    wg::DeviceConfig dc;
+    dc.name = plan.wg;
+    dc.private_key = *key;
+    if (own && own->connection.port) dc.listen_port = own->connection.port;
+    else spdlog::warn("network {}: no listen port for {} in the object: WireGuard picks one", r.net.network_id, plan.wg);
+    dc.replace_peers = false;
+    std::set<wg::Key> keep;
+    for (const auto& w : wanted) {
+      keep.insert(w.cfg.public_key);
+      dc.peers.push_back(w.cfg);
+    }
+    for (const auto& p : be->get(plan.wg).peers) {
+      if (keep.count(p.public_key)) continue;
+      wg::PeerConfig gone;
+      gone.public_key = p.public_key;
+      gone.remove = true;
+      dc.peers.push_back(gone);
+      spdlog::info("{}: removing peer {}, no longer in the network", plan.wg, wg::key_to_base64(p.public_key));
+    }
+    be->configure(dc);
+
+    auto l = nl::get_link(s, plan.wg);
+    if (l && !l->up) nl::set_up(s, wg_index);
+
+    // Routes through the mesh.
+    std::set<std::string> dsts;
+    for (const auto& w : wanted) {
+      nl::Route r6;
+      r6.dst = w.plan.prefix.str();
+      r6.gw = w.plan.wg_v6.addr().str();
+      r6.oif = wg_index;
+      nl::replace_route(s, r6);
+      nl::Route r4;
+      r4.dst = w.plan.subnet_v4.str();
+      r4.gw = w.plan.wg_v4.addr().str();
+      r4.oif = wg_index;
+      r4.onlink = true;
+      nl::replace_route(s, r4);
+      dsts.insert(r6.dst);
+      dsts.insert(r4.dst);
+    }
+    for (int fam : {AF_INET, AF_INET6}) {
+      for (const auto& ri : nl::list_routes(s, fam, RT_TABLE_MAIN)) {
+        if (ri.oif != wg_index || !ri.gw || ri.type != RTN_UNICAST || dsts.count(ri.dst)) continue;
+        auto d = ip::Prefix::parse(ri.dst);
+        if (!d || d->len() == 0) continue;  // default routes are the exit step's
+        nl::Route old;
+        old.dst = ri.dst;
+        old.gw = ri.gw;
+        old.oif = wg_index;
+        if (nl::delete_route(s, old)) spdlog::info("{}: removed route {} via {}, no longer a peer", plan.wg, ri.dst, *ri.gw);
+      }
+    }
+  });
+  spdlog::info("network {}: {} has {} peer(s)", r.net.network_id, plan.wg, wanted.size());
+}
+
+}  // namespace
+
+void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
+  try {
+    apply_mesh_impl(node, r, nr_nsfd);
+  } catch (const cni::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw cni::Error(cni::kInternal, "WireGuard mesh of " + r.plan.netns + ": " + e.what());
+  }
+  if (r.nr.exit_point)
+    spdlog::info("network {}: the exit point is not applied by this build", r.net.network_id);
+}
+
+void remove_mesh(const Node& node, const Resource& r) {
+  // The userspace process is stopped by its recorded pid: deleting the
+  // namespace alone does not end wireguard-go when its UDP socket lives in
+  // another namespace. The kernel backend deletes the link where it is now.
+  try {
+    auto be = backend_for(node);
+    auto nsfd = sys::open_netns_if_exists(r.plan.netns);
+    bool removed = nsfd && sys::netns_exists(r.plan.netns)
+                       ? sys::in_netns(nsfd->get(), [&] { return be->remove(r.plan.wg); })
+                       : be->remove(r.plan.wg);
+    if (removed) spdlog::info("removed WireGuard link {}", r.plan.wg);
+  } catch (const std::exception& e) {
+    spdlog::warn("could not remove WireGuard link {}: {}", r.plan.wg, e.what());
+  }
+}
 
 }  // namespace zos::nr

@@ -1,0 +1,158 @@
+// Integration: two NRs of one network on two nodes, joined by WireGuard
+// (wireguard-go here: the kernel has no wireguard module).
+// Nibbles used here: 0b90 (node A) and 0b91 (node B).
+//
+// Two node namespaces joined by a veth pair zt-m<pid%10000>a/b with
+// 192.168.252.1/24 and .2/24 (the "underlay"); each NR's wg link is created
+// in its node namespace (where its UDP socket stays) and moved into the NR.
+#include <unistd.h>
+
+#include "common/wg/wg.h"
+#include "nr/nr_support.h"
+
+using namespace zos::test;
+using namespace zos::test::nr;
+
+namespace {
+
+json peer(int n, const std::string& ip, int port, const zos::wg::Key& priv, bool own) {
+  json c = {{"ip", ip}, {"port", port}, {"key", zos::wg::key_to_base64(zos::wg::public_key_of(priv))}};
+  if (own) c["private_key"] = zos::wg::key_to_base64(priv);
+  return {{"type", 0}, {"prefix", prefix(n)}, {"connection", c}};
+}
+
+std::string pids_of(const std::string& link) {
+  auto r = run({"/usr/bin/pgrep", "-f", "wireguard-go.*" + link}, {{"PATH", "/usr/bin:/bin"}});
+  return r.out;
+}
+
+// Runs before the Node destructors: deletes node B's NR with its own node id
+// (the Node destructor deletes as "node1") and clears the underlay veth.
+struct MeshCleanup {
+  const Node& b;
+  std::string net_file_b;
+  std::string veth;
+  ~MeshCleanup() {
+    if (!net_file_b.empty()) b.manage({"delete", net_file_b, "--node", "node2"});
+    sh("ip -n " + b.name() + " link del " + veth + " >/dev/null 2>&1");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("nr: containers on two nodes reach each other through the WireGuard mesh, v4 and v6",
+          "[nr][root][mesh]") {
+  ZOS_REQUIRE_ROOT();
+  Node na("mA");
+  Node nb("mB");
+  std::string tag = std::to_string(::getpid() % 10000);
+  std::string va = "zt-m" + tag + "a", vb = "zt-m" + tag + "b";
+  MeshCleanup cleanup{nb, "", vb};
+  REQUIRE(sh("ip link add " + va + " netns " + na.name() + " type veth peer name " + vb + " netns " + nb.name()) ==
+          0);
+  REQUIRE(na.sh_node("ip addr add 192.168.252.1/24 dev " + va + " && ip link set " + va + " up") == 0);
+  REQUIRE(nb.sh_node("ip addr add 192.168.252.2/24 dev " + vb + " && ip link set " + vb + " up") == 0);
+
+  auto ka = zos::wg::generate_private_key();
+  auto kb = zos::wg::generate_private_key();
+  int pa = 40000 + ::getpid() % 10000, pb = pa + 10000;
+  auto entry = [&](int n, const std::string& id, bool own_a) {
+    return json{{"node_id", {{"id", id}}},
+                {"prefix", prefix(n)},
+                {"peers", json::array({peer(0x90, "192.168.252.1", pa, ka, own_a),
+                                       peer(0x91, "192.168.252.2", pb, kb, !own_a)})}};
+  };
+  json net = {{"network_id", "t-mesh"},
+              {"version", 1},
+              {"allocation_nr", 0},
+              {"resources", json::array({entry(0x90, "node1", true), entry(0x91, "node2", false)})}};
+  // Both files before any NR exists: write_network clears leftover NRs.
+  auto fa = na.write_network(net);
+  auto fb = nb.write_network(net);
+  cleanup.net_file_b = fb;
+  auto ca = na.conf(fa);
+  auto cb = nb.conf(fb);
+  cb["nodeId"] = "node2";
+
+  auto a = na.container("ma");
+  auto b = nb.container("mb");
+  auto ra = na.cni("ADD", ca, "mesh-a", a);
+  auto rb = nb.cni("ADD", cb, "mesh-b", b);
+  {
+    NR_SHOW(ra);
+    REQUIRE(ra.status == 0);
+  }
+  {
+    NR_SHOW(rb);
+    REQUIRE(rb.status == 0);
+  }
+  json ja = out_json(ra), jb = out_json(rb);
+  std::string a4 = ip4_of(ja), b4 = ip4_of(jb), a6 = ip6_of(ja), b6 = ip6_of(jb);
+  REQUIRE(a4.rfind("10.11.144.", 0) == 0);
+  REQUIRE(b4.rfind("10.11.145.", 0) == 0);
+  REQUIRE(a6.rfind("2a02:1802:5e:b90:", 0) == 0);
+  REQUIRE(b6.rfind("2a02:1802:5e:b91:", 0) == 0);
+
+  CHECK_FALSE(pids_of("wg-0b90-0").empty());
+  CHECK_FALSE(pids_of("wg-0b91-0").empty());
+  CHECK(sh("ip -n " + nr_netns(0x90) + " link show wg-0b90-0 >/dev/null") == 0);
+  CHECK(sh("ip -n " + nr_netns(0x91) + " link show wg-0b91-0 >/dev/null") == 0);
+
+  // The first packets wait for the handshake: allow a few tries.
+  auto ping_retry = [](const std::string& ns, const std::string& addr) {
+    for (int i = 0; i < 5; ++i)
+      if (ping(ns, addr)) return true;
+    return false;
+  };
+  CHECK(ping_retry(a, b4));
+  CHECK(ping_retry(b, a4));
+  CHECK(ping_retry(a, b6));
+  CHECK(ping_retry(b, a6));
+
+  // Applying again (converge) keeps the same link and process.
+  auto before = pids_of("wg-0b90-0");
+  auto again = na.manage({"apply", fa, "--node", "node1"});
+  {
+    NR_SHOW(again);
+    CHECK(again.status == 0);
+  }
+  CHECK(pids_of("wg-0b90-0") == before);
+  CHECK(ping_retry(a, b4));
+
+  std::string pub_b = zos::wg::key_to_base64(zos::wg::public_key_of(kb));
+  CHECK(sh_out("wg show wg-0b90-0 peers 2>&1").find(pub_b) != std::string::npos);
+
+  // Version 2 drops node B from A's peers: the peer and its routes go.
+  json net2 = net;
+  net2["version"] = 2;
+  net2["resources"][0]["peers"].erase(1);
+  na.write_network(net2);
+  auto v2 = na.manage({"apply", fa, "--node", "node1"});
+  {
+    NR_SHOW(v2);
+    CHECK(v2.status == 0);
+  }
+  std::string routes = sh_out("ip -n " + nr_netns(0x90) + " route show dev wg-0b90-0; ip -n " + nr_netns(0x90) +
+                              " -6 route show dev wg-0b90-0");
+  INFO(routes);
+  CHECK(routes.find("10.11.145.0/24") == std::string::npos);
+  CHECK(routes.find("2a02:1802:5e:b91::/64") == std::string::npos);
+  CHECK(sh_out("wg show wg-0b90-0 peers 2>&1").find(pub_b) == std::string::npos);
+  CHECK_FALSE(ping(a, b4));
+
+  // Deleting the NRs stops wireguard-go.
+  CHECK(na.cni("DEL", ca, "mesh-a", a).status == 0);
+  CHECK(nb.cni("DEL", cb, "mesh-b", b).status == 0);
+  auto da = na.manage({"delete", fa, "--node", "node1"});
+  auto db = nb.manage({"delete", fb, "--node", "node2"});
+  {
+    NR_SHOW(da);
+    CHECK(da.status == 0);
+  }
+  {
+    NR_SHOW(db);
+    CHECK(db.status == 0);
+  }
+  CHECK(pids_of("wg-0b90-0").empty());
+  CHECK(pids_of("wg-0b91-0").empty());
+}
