@@ -237,6 +237,29 @@ void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
     spdlog::info("network {}: the exit point is not applied by this build", r.net.network_id);
 }
 
+std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd) {
+  std::vector<std::string> out;
+  bool own = !node.key_file.empty();
+  for (const auto& p : r.nr.peers) own = own || same_prefix(p.prefix, r.nr.prefix);
+  if (!own) return out;
+  auto be = backend_for(node);
+  sys::in_netns(nr_nsfd, [&] {
+    nl::Socket s;
+    auto l = nl::get_link(s, r.plan.wg);
+    if (!l) {
+      out.push_back("WireGuard link " + r.plan.wg + " is missing in " + r.plan.netns);
+      return;
+    }
+    if (!l->up) out.push_back("WireGuard link " + r.plan.wg + " is down in " + r.plan.netns);
+    try {
+      be->get(r.plan.wg);
+    } catch (const std::exception& e) {
+      out.push_back("WireGuard link " + r.plan.wg + " has no live WireGuard behind it: " + e.what());
+    }
+  });
+  return out;
+}
+
 void remove_mesh(const Node& node, const Resource& r) {
   // The userspace process is stopped by its recorded pid: deleting the
   // namespace alone does not end wireguard-go when its UDP socket lives in

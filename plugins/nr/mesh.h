@@ -6,6 +6,9 @@
 // until it lands, an NR routes only for the containers on its own bridge.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "plugins/nr/config.h"
 
 namespace zos::nr {
@@ -14,6 +17,10 @@ struct Resource;
 
 // Called by apply() with the NR namespace open, after the firewall.
 void apply_mesh(const Node& node, const Resource& r, int nr_nsfd);
+
+// What CHECK reports of the mesh: the WireGuard link missing or down in
+// the NR, or no live WireGuard behind it. Empty when the NR has no mesh.
+std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd);
 
 // Called by remove() before the namespace is deleted.
 void remove_mesh(const Node& node, const Resource& r);

@@ -220,6 +220,7 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
     }
     if (nl::sysctl_get("net/ipv4/ip_forward") != "1") out.push_back("IPv4 forwarding is off in " + plan.netns);
   });
+  for (auto& p : mesh_problems(node, r, nsfd->get())) out.push_back(std::move(p));
   if (!nft::exists("table " + std::string(kFilterTable), nsfd->get(), node.cni_path))
     out.push_back("firewall table " + std::string(kFilterTable) + " is missing in " + plan.netns);
   return out;

@@ -140,6 +140,18 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   CHECK(sh_out("wg show wg-0b90-0 peers 2>&1").find(pub_b) == std::string::npos);
   CHECK_FALSE(ping(a, b4));
 
+  // CHECK sees a WireGuard link that went away.
+  {
+    json chk = ca;
+    chk["prevResult"] = out_json(ra);
+    REQUIRE(na.cni("CHECK", chk, "mesh-a", a).status == 0);
+    REQUIRE(sh("ip -n " + nr_netns(0x90) + " link del wg-0b90-0") == 0);
+    auto r = na.cni("CHECK", chk, "mesh-a", a);
+    NR_SHOW(r);
+    CHECK(code_of(r) == 110);
+    CHECK_THAT(msg_of(r), Catch::Contains("wg-0b90-0"));
+  }
+
   // Deleting the NRs stops wireguard-go.
   CHECK(na.cni("DEL", ca, "mesh-a", a).status == 0);
   CHECK(nb.cni("DEL", cb, "mesh-b", b).status == 0);
