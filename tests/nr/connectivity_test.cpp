@@ -17,15 +17,7 @@ TEST_CASE("nr: two containers in one NR reach each other and their gateways, v4 
   auto b = node.container("b");
   auto ra = node.cni("ADD", conf, "ping-a", a);
   auto rb = node.cni("ADD", conf, "ping-b", b);
-  {
-    NR_SHOW(ra);
-    REQUIRE(ra.status == 0);
-  }
-  {
-    NR_SHOW(rb);
-    REQUIRE(rb.status == 0);
-  }
-  json ja = out_json(ra), jb = out_json(rb);
+  json ja = succeeded(ra), jb = succeeded(rb);
   std::string a4 = ip4_of(ja), b4 = ip4_of(jb), a6 = ip6_of(ja), b6 = ip6_of(jb);
   REQUIRE(a4.rfind("10.11.1.", 0) == 0);
   REQUIRE(b4.rfind("10.11.1.", 0) == 0);
@@ -58,15 +50,7 @@ TEST_CASE("nr: two tenants on one node cannot reach each other", "[nr][root]") {
   auto b = node.container("b");
   auto ra = node.cni("ADD", c1, "ten-a", a);
   auto rb = node.cni("ADD", c2, "ten-b", b);
-  {
-    NR_SHOW(ra);
-    REQUIRE(ra.status == 0);
-  }
-  {
-    NR_SHOW(rb);
-    REQUIRE(rb.status == 0);
-  }
-  json ja = out_json(ra), jb = out_json(rb);
+  json ja = succeeded(ra), jb = succeeded(rb);
   // Each tenant's own gateway works (so the failures below are isolation,
   // not a broken setup).
   REQUIRE(ping(a, router4(0x02)));

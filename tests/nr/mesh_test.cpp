@@ -78,15 +78,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   auto b = nb.container("mb");
   auto ra = na.cni("ADD", ca, "mesh-a", a);
   auto rb = nb.cni("ADD", cb, "mesh-b", b);
-  {
-    NR_SHOW(ra);
-    REQUIRE(ra.status == 0);
-  }
-  {
-    NR_SHOW(rb);
-    REQUIRE(rb.status == 0);
-  }
-  json ja = out_json(ra), jb = out_json(rb);
+  json ja = succeeded(ra), jb = succeeded(rb);
   std::string a4 = ip4_of(ja), b4 = ip4_of(jb), a6 = ip6_of(ja), b6 = ip6_of(jb);
   REQUIRE(a4.rfind("10.11.144.", 0) == 0);
   REQUIRE(b4.rfind("10.11.145.", 0) == 0);
@@ -143,7 +135,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   // CHECK sees a WireGuard link that went away.
   {
     json chk = ca;
-    chk["prevResult"] = out_json(ra);
+    chk["prevResult"] = ja;
     REQUIRE(na.cni("CHECK", chk, "mesh-a", a).status == 0);
     REQUIRE(sh("ip -n " + nr_netns(0x90) + " link del wg-0b90-0") == 0);
     auto r = na.cni("CHECK", chk, "mesh-a", a);

@@ -50,6 +50,12 @@ json out_json(const Exec& r) {
   return j;
 }
 
+json succeeded(const Exec& r) {
+  NR_SHOW(r);
+  REQUIRE(r.status == 0);
+  return out_json(r);
+}
+
 std::string ns_name(const std::string& tag) { return "zt-nr-" + std::to_string(::getpid()) + "-" + tag; }
 
 namespace {

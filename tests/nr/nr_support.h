@@ -46,6 +46,9 @@ int code_of(const Exec& r);
 std::string msg_of(const Exec& r);
 // Parsed stdout; fails the test when it is not JSON.
 json out_json(const Exec& r);
+// The result of a call that must have succeeded (status 0, JSON on stdout);
+// fails the test, showing the output, otherwise.
+json succeeded(const Exec& r);
 
 // Makes `r` show its output when an assertion on it fails.
 #define NR_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
