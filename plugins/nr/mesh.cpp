@@ -220,7 +220,8 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
       }
     }
   });
-  spdlog::info("network {}: {} has {} peer(s)", r.net.network_id, plan.wg, wanted.size());
+  spdlog::info("network {}: {} has {} peer(s), {} WireGuard round trip(s) ({})", r.net.network_id, plan.wg,
+               wanted.size(), be->round_trips(), be->kind());
 }
 
 }  // namespace
