@@ -1,6 +1,7 @@
 #include "common/net/addr.h"
 
 #include <arpa/inet.h>
+#include <linux/rtnetlink.h>
 #include <netlink/addr.h>
 #include <netlink/cache.h>
 #include <netlink/route/addr.h>
@@ -69,6 +70,22 @@ std::vector<AddrInfo> list_addrs(Socket& s, int index, int family) {
     out.push_back(std::move(i));
   }
   return out;
+}
+
+}  // namespace zos::nl
+
+namespace zos::nl {
+
+bool sync_global_addr(Socket& s, int index, int family, const std::string& want) {
+  bool changed = false;
+  bool have = false;
+  for (const auto& a : list_addrs(s, index, family)) {
+    if (a.scope != RT_SCOPE_UNIVERSE) continue;
+    if (a.prefix == want) have = true;
+    else changed |= delete_addr(s, index, a.prefix);
+  }
+  if (!want.empty() && !have) changed |= add_addr(s, index, want, {.nodad = family == AF_INET6});
+  return changed;
 }
 
 }  // namespace zos::nl

@@ -31,6 +31,10 @@ bool add_addr(Socket& s, int index, const std::string& prefix, const AddrOptions
 // Removes `prefix` from link `index`; false when it was not there.
 bool delete_addr(Socket& s, int index, const std::string& prefix);
 
+// Makes the link's global (universe scope) addresses of `family` exactly
+// `want`, or none when it is empty; link-local ones stay. True on a change.
+bool sync_global_addr(Socket& s, int index, int family, const std::string& want);
+
 // Addresses of link `index` (0: of all links), of `family` (AF_UNSPEC: both).
 std::vector<AddrInfo> list_addrs(Socket& s, int index, int family = 0);
 

@@ -55,6 +55,18 @@ struct VethOptions {
 bool create_veth(Socket& s, const std::string& name, const std::string& peer,
                  const VethOptions& opts = {});
 
+struct MacvlanOptions {
+  std::optional<std::string> mac;  // set at creation (see VethOptions)
+  std::optional<unsigned> mtu;
+  // Create the link directly in this namespace (born there: no move, no
+  // rename). The parent stays in the socket's namespace.
+  std::optional<int> netns_fd;
+};
+// Creates a macvlan (bridge mode) on the link `parent_index` of the socket's
+// namespace. Returns false when a macvlan `name` exists already in the
+// socket's namespace; throws NlError(EEXIST) when the name is taken.
+bool create_macvlan(Socket& s, const std::string& name, int parent_index, const MacvlanOptions& opts = {});
+
 void set_up(Socket& s, int index);
 void set_down(Socket& s, int index);
 void set_mtu(Socket& s, int index, unsigned mtu);

@@ -102,3 +102,35 @@ std::vector<RouteInfo> list_routes(Socket& s, int family, std::optional<uint32_t
 }
 
 }  // namespace zos::nl
+
+namespace zos::nl {
+
+bool sync_default_route(Socket& s, int index, int family, const std::string& gw, std::optional<uint32_t> metric) {
+  const std::string any = family == AF_INET ? "0.0.0.0/0" : "::/0";
+  bool changed = false, have = false;
+  for (const auto& r : list_routes(s, family, RT_TABLE_MAIN)) {
+    if (r.dst != any || r.oif != index) continue;
+    if (!gw.empty() && r.gw == gw && r.metric == metric.value_or(r.metric)) {
+      have = true;
+      continue;
+    }
+    Route del;
+    del.dst = any;
+    del.family = family;
+    del.oif = index;
+    if (r.gw) del.gw = r.gw;
+    del.metric = r.metric;
+    changed |= delete_route(s, del);
+  }
+  if (gw.empty() || have) return changed;
+  Route add;
+  add.dst = any;
+  add.family = family;
+  add.gw = gw;
+  add.oif = index;
+  add.metric = metric;
+  replace_route(s, add);
+  return true;
+}
+
+}  // namespace zos::nl

@@ -43,6 +43,12 @@ bool add_route(Socket& s, const Route& r);
 // Deletes the route; false when there was none.
 bool delete_route(Socket& s, const Route& r);
 
+// Makes the default route of `family` in the main table through link `index`
+// exactly "via gw [metric]", or removes it when `gw` is empty. Other links'
+// default routes are left alone. True on a change.
+bool sync_default_route(Socket& s, int index, int family, const std::string& gw,
+                        std::optional<uint32_t> metric = std::nullopt);
+
 // Routes of `family` (AF_INET / AF_INET6) in `table` (all tables if unset).
 // Multipath routes report their first next hop.
 std::vector<RouteInfo> list_routes(Socket& s, int family, std::optional<uint32_t> table = std::nullopt);

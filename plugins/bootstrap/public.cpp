@@ -3,7 +3,6 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/macvlan.h>
 #include <sys/socket.h>
 
 #include <functional>
@@ -53,48 +52,10 @@ void validate(const PublicConfig& c) {
 }
 
 void create_macvlan(nl::Socket& s, const PublicConfig& c, int master, int nsfd) {
-  nl::LinkPtr l(rtnl_link_macvlan_alloc());
-  if (!l) throw std::bad_alloc();
-  rtnl_link_set_name(l.get(), kPublicLink);
-  rtnl_link_set_link(l.get(), master);
-  rtnl_link_macvlan_set_mode(l.get(), MACVLAN_MODE_BRIDGE);
-  rtnl_link_set_ns_fd(l.get(), nsfd);  // born in the namespace: no rename, no move
-  nl::NlAddrPtr mac;
-  if (!c.mac.empty()) {
-    mac = nl::parse_mac(c.mac);
-    rtnl_link_set_addr(l.get(), mac.get());
-  }
-  s.check(rtnl_link_add(s.get(), l.get(), NLM_F_CREATE | NLM_F_EXCL),
-          "add macvlan " + std::string(kPublicLink) + " on " + c.master);
-}
-
-// Makes the link's global addresses of `family` exactly `want` (or none).
-bool sync_addr(nl::Socket& s, int index, int family, const std::string& want) {
-  bool changed = false;
-  for (const auto& a : nl::list_addrs(s, index, family))
-    if (a.scope == RT_SCOPE_UNIVERSE && a.prefix != want) changed |= nl::delete_addr(s, index, a.prefix);
-  if (!want.empty()) changed |= nl::add_addr(s, index, want, {.nodad = family == AF_INET6});
-  return changed;
-}
-
-bool sync_default(nl::Socket& s, int index, int family, const std::string& gw) {
-  const std::string any = family == AF_INET ? "0.0.0.0/0" : "::/0";
-  std::optional<std::string> cur;
-  for (const auto& r : nl::list_routes(s, family, RT_TABLE_MAIN))
-    if (r.dst == any && r.oif == index) cur = r.gw;
-  if (gw.empty()) {
-    if (!cur) return false;
-    nl::Route del;
-    del.family = family;
-    del.oif = index;
-    return nl::delete_route(s, del);
-  }
-  if (cur == gw) return false;
-  nl::Route r;
-  r.gw = gw;
-  r.oif = index;
-  nl::replace_route(s, r);
-  return true;
+  nl::MacvlanOptions mo;
+  if (!c.mac.empty()) mo.mac = c.mac;
+  mo.netns_fd = nsfd;  // born in the namespace: no rename, no move
+  nl::create_macvlan(s, kPublicLink, master, mo);
 }
 
 }  // namespace
@@ -186,10 +147,10 @@ PublicResult apply_public(const PublicOptions& o) {
     if (nl::sysctl_get_if_exists(k + "accept_ra").value_or(ra) != ra) nl::sysctl_set(k + "accept_ra", ra);
   });
   if (!cur->up) nl::set_up(ps, cur->index), r.changed = true;
-  r.changed |= sync_addr(ps, cur->index, AF_INET, c.ipv4);
-  r.changed |= sync_addr(ps, cur->index, AF_INET6, c.ipv6);
-  r.changed |= sync_default(ps, cur->index, AF_INET, c.gw4);
-  r.changed |= sync_default(ps, cur->index, AF_INET6, c.gw6);
+  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET, c.ipv4);
+  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET6, c.ipv6);
+  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET, c.gw4);
+  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET6, c.gw6);
 
   json rec = public_config_json(c);
   rec["netns"] = o.name;
