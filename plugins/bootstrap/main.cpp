@@ -5,6 +5,7 @@
 
 #include "common/log/log.h"
 #include "plugins/bootstrap/cli.h"
+#include "zos_version.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

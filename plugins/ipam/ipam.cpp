@@ -8,6 +8,7 @@
 #include "common/sys/file.h"
 #include "common/sys/syscall.h"
 #include "plugins/ipam/config.h"
+#include "zos_version.h"
 
 namespace zos::ipam {
 

@@ -6,6 +6,7 @@
 #include "common/cni/plugin.h"
 #include "common/log/log.h"
 #include "plugins/ipam/ipam.h"
+#include "zos_version.h"
 
 extern char** environ;
 

@@ -10,6 +10,7 @@
 #include "common/cni/plugin.h"
 #include "common/log/log.h"
 #include "plugins/nr/verbs.h"
+#include "zos_version.h"
 
 extern char** environ;
 

@@ -16,6 +16,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include "zos_version.h"
 
 int main(int argc, char** argv) {
   bool check = argc > 1 && std::strcmp(argv[1], "--check") == 0;
