@@ -11,6 +11,9 @@
 namespace zos::nr {
 
 inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
+// The namespace of the node's public side (made by `zos-bootstrap public` on
+// exit nodes); used when it exists, else the namespace zos-nr runs in.
+inline constexpr const char* kDefaultPublicNetns = "public";
 
 // What every NR operation needs to know about this node.
 struct Node {
@@ -18,7 +21,8 @@ struct Node {
   std::string data_dir;   // the module's home
   std::string key_file;   // wgPrivateKeyFile ("" = the object's private_key)
   std::string cni_path;   // where helpers (zos-nft) may also be found
-  std::optional<unsigned> mtu;
+  std::optional<unsigned> mtu;  // container/NR link MTU; unset: uplink MTU - 80 with a mesh
+  std::string public_netns = kDefaultPublicNetns;  // where WireGuard UDP and pub-* live
 };
 
 struct Config {

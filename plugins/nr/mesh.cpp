@@ -19,6 +19,7 @@
 #include "common/sys/netns.h"
 #include "common/wg/wg.h"
 #include "plugins/nr/resource.h"
+#include "plugins/nr/uplink.h"
 
 namespace zos::nr {
 
@@ -67,7 +68,7 @@ struct WantedPeer {
 
 // Makes sure plan.wg exists in the NR namespace, served by a live backend.
 // Returns its index there.
-int ensure_link(wg::Backend& be, const model::Plan& plan, int nsfd) {
+int ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, int nsfd) {
   auto inner = sys::in_netns(nsfd, [&]() -> std::optional<nl::LinkInfo> {
     nl::Socket s;
     auto l = nl::get_link(s, plan.wg);
@@ -83,25 +84,27 @@ int ensure_link(wg::Backend& be, const model::Plan& plan, int nsfd) {
   });
   if (inner) return inner->index;
 
-  // TODO(public netns): on nodes with a `public` namespace the link (and so
-  // its UDP socket) must be created there; for now it is the node's host
-  // namespace, the one zos-nr runs in.
-  nl::Socket host;
-  if (!be.create(plan.wg)) {
-    // A live link of that name exists already but not in the NR: either a
-    // leftover here in the host namespace (moved below) or a process whose
-    // link went elsewhere: start over.
-    if (!nl::get_link(host, plan.wg)) {
-      spdlog::warn("{} is served but is not in {}: re-creating it", plan.wg, plan.netns);
-      be.remove(plan.wg);
-      if (!be.create(plan.wg))
-        throw cni::Error(cni::kInternal, "cannot create WireGuard link " + plan.wg + ": it exists already");
+  // Born on the node's public side (public netns, else host): the UDP
+  // socket stays there, the link moves into the NR.
+  auto side = public_side(node);
+  sys::in_netns(side.fd.get(), [&] {
+    nl::Socket pub;
+    if (!be.create(plan.wg)) {
+      // A live link of that name exists already but not in the NR: either a
+      // leftover on the public side (moved below) or a process whose link
+      // went elsewhere: start over.
+      if (!nl::get_link(pub, plan.wg)) {
+        spdlog::warn("{} is served but is not in {}: re-creating it", plan.wg, plan.netns);
+        be.remove(plan.wg);
+        if (!be.create(plan.wg))
+          throw cni::Error(cni::kInternal, "cannot create WireGuard link " + plan.wg + ": it exists already");
+      }
     }
-  }
-  auto l = nl::get_link(host, plan.wg);
-  if (!l) throw cni::Error(cni::kInternal, "WireGuard link " + plan.wg + " vanished right after its creation");
-  nl::set_netns(host, l->index, nsfd);
-  spdlog::info("created {} ({}) and moved it into {}", plan.wg, be.kind(), plan.netns);
+    auto l = nl::get_link(pub, plan.wg);
+    if (!l) throw cni::Error(cni::kInternal, "WireGuard link " + plan.wg + " vanished right after its creation");
+    nl::set_netns(pub, l->index, nsfd);
+  });
+  spdlog::info("created {} ({}) in the {} namespace and moved it into {}", plan.wg, be.kind(), side.name, plan.netns);
   return sys::in_netns(nsfd, [&] {
     nl::Socket s;
     auto m = nl::get_link(s, plan.wg);
@@ -134,8 +137,11 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
     throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the peer entry of " + r.nr.prefix.str() +
                                               " has no private_key: set it or wgPrivateKeyFile in the config");
 
-  // What the device must hold.
+  // What the device must hold. Every NR but the exit sends the Internet's
+  // traffic to the exit NR: its peer carries the default routes.
   bool hidden = !r.nr.node_id.public_v4;
+  const model::NetResource* exit_nr = r.nr.exit_point ? nullptr : r.net.exit_resource();
+  const WantedPeer* exit_peer = nullptr;
   std::vector<WantedPeer> wanted;
   for (const auto& p : r.nr.peers) {
     if (same_prefix(p.prefix, r.nr.prefix)) continue;
@@ -155,11 +161,20 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
     w.cfg.replace_allowed_ips = true;
     w.cfg.allowed_ips = {ip::Prefix(w.plan.wg_v6.addr(), 128), ip::Prefix(w.plan.wg_v4.addr(), 32), w.plan.prefix,
                          w.plan.subnet_v4};
+    if (exit_nr && same_prefix(p.prefix, exit_nr->prefix)) {
+      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("0.0.0.0/0"));
+      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("::/0"));
+    }
     wanted.push_back(std::move(w));
   }
+  for (const auto& w : wanted)
+    if (exit_nr && same_prefix(w.plan.prefix, exit_nr->prefix)) exit_peer = &w;
+  if (exit_nr && !exit_peer)
+    spdlog::warn("network {}: the exit NR {} is not among the peers of {}: no default route", r.net.network_id,
+                 exit_nr->prefix.str(), plan.netns);
 
   auto be = backend_for(node);
-  int wg_index = ensure_link(*be, plan, nsfd);
+  int wg_index = ensure_link(*be, node, plan, nsfd);
 
   sys::in_netns(nsfd, [&] {
     nl::Socket s;
@@ -188,36 +203,51 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
     be->configure(dc);
 
     auto l = nl::get_link(s, plan.wg);
+    if (l && node.mtu && l->mtu != *node.mtu) nl::set_mtu(s, wg_index, *node.mtu);
     if (l && !l->up) nl::set_up(s, wg_index);
 
-    // Routes through the mesh.
+    // Routes through the mesh: what the link carries now, then only the
+    // requests that change something (an unchanged re-apply of a network of
+    // N peers costs one dump per family, not 2N replaces).
+    std::vector<nl::RouteInfo> current;
+    for (int fam : {AF_INET, AF_INET6})
+      for (auto& ri : nl::list_routes(s, fam, RT_TABLE_MAIN))
+        if (ri.oif == wg_index && ri.gw && ri.type == RTN_UNICAST) current.push_back(std::move(ri));
+    std::set<std::pair<std::string, std::string>> have;
+    for (const auto& ri : current) have.insert({ri.dst, *ri.gw});
     std::set<std::string> dsts;
+    auto want = [&](const std::string& dst, const std::string& gw, bool onlink) {
+      dsts.insert(dst);
+      if (have.count({dst, gw})) return;
+      nl::Route rt;
+      rt.dst = dst;
+      rt.gw = gw;
+      rt.oif = wg_index;
+      rt.onlink = onlink;
+      nl::replace_route(s, rt);
+    };
     for (const auto& w : wanted) {
-      nl::Route r6;
-      r6.dst = w.plan.prefix.str();
-      r6.gw = w.plan.wg_v6.addr().str();
-      r6.oif = wg_index;
-      nl::replace_route(s, r6);
-      nl::Route r4;
-      r4.dst = w.plan.subnet_v4.str();
-      r4.gw = w.plan.wg_v4.addr().str();
-      r4.oif = wg_index;
-      r4.onlink = true;
-      nl::replace_route(s, r4);
-      dsts.insert(r6.dst);
-      dsts.insert(r4.dst);
+      want(w.plan.prefix.str(), w.plan.wg_v6.addr().str(), false);
+      want(w.plan.subnet_v4.str(), w.plan.wg_v4.addr().str(), true);
     }
-    for (int fam : {AF_INET, AF_INET6}) {
-      for (const auto& ri : nl::list_routes(s, fam, RT_TABLE_MAIN)) {
-        if (ri.oif != wg_index || !ri.gw || ri.type != RTN_UNICAST || dsts.count(ri.dst)) continue;
-        auto d = ip::Prefix::parse(ri.dst);
-        if (!d || d->len() == 0) continue;  // default routes are the exit step's
-        nl::Route old;
-        old.dst = ri.dst;
-        old.gw = ri.gw;
-        old.oif = wg_index;
-        if (nl::delete_route(s, old)) spdlog::info("{}: removed route {} via {}, no longer a peer", plan.wg, ri.dst, *ri.gw);
+    if (exit_peer) {
+      want("::/0", exit_peer->plan.wg_v6.addr().str(), false);
+      want("0.0.0.0/0", exit_peer->plan.wg_v4.addr().str(), true);
+    }
+    for (const auto& ri : current) {
+      if (dsts.count(ri.dst) && have.count({ri.dst, *ri.gw})) {
+        // Wanted, unless the same destination now goes via another gateway.
+        bool stale = false;
+        for (const auto& w : wanted)
+          if (ri.dst == w.plan.prefix.str()) stale = *ri.gw != w.plan.wg_v6.addr().str();
+          else if (ri.dst == w.plan.subnet_v4.str()) stale = *ri.gw != w.plan.wg_v4.addr().str();
+        if (!stale) continue;
       }
+      nl::Route old;
+      old.dst = ri.dst;
+      old.gw = ri.gw;
+      old.oif = wg_index;
+      if (nl::delete_route(s, old)) spdlog::info("{}: removed route {} via {}, no longer wanted", plan.wg, ri.dst, *ri.gw);
     }
   });
   spdlog::info("network {}: {} has {} peer(s), {} WireGuard round trip(s) ({})", r.net.network_id, plan.wg,
@@ -234,15 +264,17 @@ void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
   } catch (const std::exception& e) {
     throw cni::Error(cni::kInternal, "WireGuard mesh of " + r.plan.netns + ": " + e.what());
   }
-  if (r.nr.exit_point)
-    spdlog::info("network {}: the exit point is not applied by this build", r.net.network_id);
+}
+
+bool has_mesh(const Node& node, const Resource& r) {
+  bool own = !node.key_file.empty();
+  for (const auto& p : r.nr.peers) own = own || same_prefix(p.prefix, r.nr.prefix);
+  return own;
 }
 
 std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd) {
   std::vector<std::string> out;
-  bool own = !node.key_file.empty();
-  for (const auto& p : r.nr.peers) own = own || same_prefix(p.prefix, r.nr.prefix);
-  if (!own) return out;
+  if (!has_mesh(node, r)) return out;
   auto be = backend_for(node);
   sys::in_netns(nr_nsfd, [&] {
     nl::Socket s;

@@ -2,8 +2,8 @@
 // (every other NR of the network) and the routes through it, and on the exit
 // NR the pub-<n>-<a> link to the node's public side.
 //
-// This is the seam where the WireGuard and exit work plugs into apply();
-// until it lands, an NR routes only for the containers on its own bridge.
+// Non-exit NRs route 0.0.0.0/0 and ::/0 to the exit NR's WireGuard
+// addresses; the exit peer's AllowedIPs carry the defaults.
 #pragma once
 
 #include <string>
@@ -14,6 +14,10 @@
 namespace zos::nr {
 
 struct Resource;
+
+// True when the NR takes part in a mesh: it has a WireGuard entry of its own
+// among its peers, or the node has a key file.
+bool has_mesh(const Node& node, const Resource& r);
 
 // Called by apply() with the NR namespace open, after the firewall.
 void apply_mesh(const Node& node, const Resource& r, int nr_nsfd);

@@ -15,9 +15,11 @@
 #include "common/sys/fault.h"
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
+#include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
 #include "plugins/nr/mesh.h"
 #include "plugins/nr/state.h"
+#include "plugins/nr/uplink.h"
 
 namespace zos::nr {
 
@@ -131,11 +133,12 @@ void build(const Node& node, const Resource& r) {
   }
   sys::fault_point("nr-after-firewall");
   apply_mesh(node, r, nsfd.get());
+  apply_exit(node, r, nsfd.get());
 }
 
 }  // namespace
 
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode) {
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
   Resource r = resolve(net, node.id);
   State st(node.data_dir);
   FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
@@ -150,13 +153,18 @@ std::string apply(const Node& node, const model::Network& net, ApplyMode mode) {
                                         " is older than the applied version " + std::to_string(prev->version) +
                                         ": refusing to go back");
   if (mode == ApplyMode::kFast && prev && prev->version == net.version && prev->netns == r.plan.netns &&
-      intact(r.plan))
+      intact(r.plan)) {
+    if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
     return r.plan.netns;
+  }
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
   st.set_owner(r.plan.netns, net.network_id);
-  build(node, r);
-  st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw});
+  Node eff = node;
+  eff.mtu = effective_mtu(node, has_mesh(node, r));
+  build(eff, r);
+  st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
+  if (mtu) *mtu = eff.mtu;
   return r.plan.netns;
 }
 
@@ -221,6 +229,7 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
     if (nl::sysctl_get("net/ipv4/ip_forward") != "1") out.push_back("IPv4 forwarding is off in " + plan.netns);
   });
   for (auto& p : mesh_problems(node, r, nsfd->get())) out.push_back(std::move(p));
+  for (auto& p : exit_problems(node, r, nsfd->get())) out.push_back(std::move(p));
   if (!nft::exists("table " + std::string(kFilterTable), nsfd->get(), node.cni_path))
     out.push_back("firewall table " + std::string(kFilterTable) + " is missing in " + plan.netns);
   return out;

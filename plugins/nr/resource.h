@@ -7,9 +7,11 @@
 //                    host side, 10.a.b.1/24 and prefix::1/64 in the NR
 //   5. firewall      nftables tables in the NR (firewall.h)
 //   6. mesh          WireGuard link, peers and routes (mesh.h)
-//   7. state         the applied object and version under dataDir
+//   7. exit          pub link, addresses, default routes (exit.h)
+//   8. state         the applied object and version under dataDir
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +46,10 @@ enum class ApplyMode {
 // Makes sure the NR of `net` exists and is current; returns its namespace.
 // A lower version than the applied one is refused (112); equal is a no-op in
 // kFast mode when the namespace, bridge and router veth are there.
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode);
+// `mtu`, when given, receives the MTU of the NR's links (unset: kernel
+// default), which container interfaces must take too.
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode,
+                  std::optional<unsigned>* mtu = nullptr);
 
 // DeleteNetResource: namespace (and all in it), bridge, router veth, the
 // attached containers' host veths, leases and state. Safe to repeat.

@@ -24,6 +24,7 @@ Applied applied_from(const json& j) {
   a.netns = j.value("netns", "");
   a.node_id = j.value("node_id", "");
   a.network = j.value("network", json::object());
+  if (auto m = j.find("mtu"); m != j.end() && m->is_number_unsigned()) a.mtu = m->get<unsigned>();
   return a;
 }
 
@@ -50,6 +51,7 @@ void State::save_applied(const Applied& a) const {
   sys::make_dirs(dir_ + "/networks", 0700);
   json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
             {"node_id", a.node_id},       {"network", a.network}};
+  if (a.mtu) j["mtu"] = *a.mtu;
   sys::write_file_atomic(dir_ + "/networks/" + a.network_id + ".json", j.dump(2) + "\n", 0600);
 }
 

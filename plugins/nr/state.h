@@ -20,7 +20,8 @@ struct Applied {
   uint64_t version = 0;
   std::string netns;
   std::string node_id;
-  nlohmann::json network;  // the object as applied
+  nlohmann::json network;        // the object as applied
+  std::optional<unsigned> mtu;   // of the NR's links, for the containers attached later
 };
 
 struct AttachmentRecord {

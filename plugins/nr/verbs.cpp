@@ -8,6 +8,7 @@
 #include "plugins/nr/ipam_client.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
+#include "zos_version.h"
 
 namespace zos::nr {
 
@@ -16,7 +17,7 @@ namespace {
 cni::Result add(const cni::Request& req) {
   Config cfg = parse_config(req);
   auto net = model::load_network(cfg.source);
-  apply(cfg.node, net, ApplyMode::kFast);
+  apply(cfg.node, net, ApplyMode::kFast, &cfg.node.mtu);
   Resource r = resolve(net, cfg.node.id);
   // Shared: many ADDs at once, but no DeleteNetResource under our feet.
   auto lock = State(cfg.node.data_dir).lock(r.plan.netns, sys::FileLock::Mode::kShared);

@@ -26,17 +26,6 @@ std::string pids_of(const std::string& link) {
   return r.out;
 }
 
-// Runs before the Node destructors: deletes node B's NR with its own node id
-// (the Node destructor deletes as "node1") and clears the underlay veth.
-struct MeshCleanup {
-  const Node& b;
-  std::string net_file_b;
-  std::string veth;
-  ~MeshCleanup() {
-    if (!net_file_b.empty()) b.manage({"delete", net_file_b, "--node", "node2"});
-    sh("ip -n " + b.name() + " link del " + veth + " >/dev/null 2>&1");
-  }
-};
 
 }  // namespace
 
@@ -44,10 +33,9 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
           "[nr][root][mesh]") {
   ZOS_REQUIRE_ROOT();
   Node na("mA");
-  Node nb("mB");
+  Node nb("mB", "node2");
   std::string tag = std::to_string(::getpid() % 10000);
   std::string va = "zt-m" + tag + "a", vb = "zt-m" + tag + "b";
-  MeshCleanup cleanup{nb, "", vb};
   REQUIRE(sh("ip link add " + va + " netns " + na.name() + " type veth peer name " + vb + " netns " + nb.name()) ==
           0);
   REQUIRE(na.sh_node("ip addr add 192.168.252.1/24 dev " + va + " && ip link set " + va + " up") == 0);
@@ -69,10 +57,8 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   // Both files before any NR exists: write_network clears leftover NRs.
   auto fa = na.write_network(net);
   auto fb = nb.write_network(net);
-  cleanup.net_file_b = fb;
   auto ca = na.conf(fa);
   auto cb = nb.conf(fb);
-  cb["nodeId"] = "node2";
 
   auto a = na.container("ma");
   auto b = nb.container("mb");

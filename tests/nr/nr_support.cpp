@@ -73,7 +73,8 @@ bool is_v4_name(const std::string& s) {
 
 }  // namespace
 
-Node::Node(const std::string& tag) : name_(ns_name(tag)), data_dir_(tmp_ / "data") {
+Node::Node(const std::string& tag, std::string node_id)
+    : name_(ns_name(tag)), id_(std::move(node_id)), data_dir_(tmp_ / "data") {
   quiet("ip netns del " + name_);
   if (sh("ip netns add " + name_) != 0) FAIL("cannot create node namespace " + name_);
   quiet("ip -n " + name_ + " link set lo up");
@@ -83,14 +84,15 @@ Node::~Node() {
   // Every NR, through the plugin (removes its netns, bridge, router veth,
   // leases and state); then whatever is left by force.
   for (const auto& f : net_files_) {
-    auto r = run({"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr"), "delete", f, "--node", kNodeId,
-                  "--data-dir", data_dir_},
+    auto r = run({"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr"), "delete", f, "--node", id_,
+                  "--data-dir", data_dir_, "--public-namespace", public_ns()},
                  {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
     if (r.status != 0) std::fprintf(stderr, "cleanup: zos-nr delete %s: %s\n", f.c_str(), r.err.c_str());
   }
   for (const auto& n : nr_names_) quiet("ip netns del " + n);
   for (const auto& c : containers_) quiet("ip netns del " + c);
   quiet("ip netns del " + name_);  // takes the bridges and host veths along
+  quiet("ip netns del " + public_ns());
 }
 
 std::string Node::write_network(const json& net, const std::string& file_name) {
@@ -116,7 +118,8 @@ std::string Node::write_network(const json& net, const std::string& file_name) {
 
 json Node::conf(const std::string& network_file, const std::string& version, const std::string& name) const {
   return {{"cniVersion", version}, {"name", name},         {"type", "zos-nr"},
-          {"nodeId", kNodeId},     {"networkFile", network_file}, {"dataDir", data_dir_},
+          {"nodeId", id_},         {"networkFile", network_file}, {"dataDir", data_dir_},
+          {"publicNamespace", public_ns()},
           {"ipam", {{"type", "zos-ipam"}, {"ipv6", "both"}}}};
 }
 
@@ -161,6 +164,8 @@ Exec Node::manage(std::vector<std::string> args, bool with_data_dir) const {
   if (with_data_dir) {
     argv.push_back("--data-dir");
     argv.push_back(data_dir_);
+    argv.push_back("--public-namespace");
+    argv.push_back(public_ns());
   }
   return run(argv, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
 }

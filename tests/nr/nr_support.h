@@ -58,12 +58,17 @@ std::string ns_name(const std::string& tag);
 
 class Node {
  public:
-  explicit Node(const std::string& tag = "node");
+  // `node_id` is the nodeId of its configs and the --node of its cleanup.
+  // The node's public namespace is <name>-pub: it exists only when a test
+  // makes it (public_ns()); never the machine's own `public`.
+  explicit Node(const std::string& tag = "node", std::string node_id = kNodeId);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   const std::string& name() const { return name_; }
+  const std::string& id() const { return id_; }
+  std::string public_ns() const { return name_ + "-pub"; }
   std::string path() const { return "/run/netns/" + name_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string file(const std::string& n) const { return tmp_ / n; }
@@ -116,6 +121,7 @@ class Node {
 
  private:
   std::string name_;
+  std::string id_;
   TempDir tmp_;
   std::string data_dir_;
   std::vector<std::string> net_files_;  // NRs to delete at the end

@@ -1,0 +1,151 @@
+#include "plugins/nr/exit.h"
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "common/cni/error.h"
+#include "common/log/log.h"
+#include "common/net/addr.h"
+#include "common/net/link.h"
+#include "common/net/nl.h"
+#include "common/net/route.h"
+#include "common/net/sysctl.h"
+#include "common/sys/netns.h"
+#include "plugins/nr/resource.h"
+#include "plugins/nr/uplink.h"
+
+namespace zos::nr {
+
+namespace {
+
+struct ExitAddrs {
+  std::string v4, gw4, v6, gw6;
+  std::optional<uint32_t> metric4, metric6;
+  std::string iface;
+};
+
+ExitAddrs wanted(const Resource& r) {
+  ExitAddrs w;
+  if (!r.net.exit_point) return w;
+  const auto& ep = *r.net.exit_point;
+  if (ep.ipv4_conf) {
+    if (ep.ipv4_conf->cidr) w.v4 = ep.ipv4_conf->cidr->str();
+    if (ep.ipv4_conf->gateway) w.gw4 = ep.ipv4_conf->gateway->str();
+    if (ep.ipv4_conf->metric) w.metric4 = ep.ipv4_conf->metric;
+    w.iface = ep.ipv4_conf->iface;
+  }
+  if (ep.ipv6_conf) {
+    if (ep.ipv6_conf->addr) w.v6 = ep.ipv6_conf->addr->str();
+    if (ep.ipv6_conf->gateway) w.gw6 = ep.ipv6_conf->gateway->str();
+    if (ep.ipv6_conf->metric) w.metric6 = ep.ipv6_conf->metric;
+    if (w.iface.empty()) w.iface = ep.ipv6_conf->iface;
+  }
+  return w;
+}
+
+// The uplink the macvlan sits on, on the public side.
+nl::LinkInfo parent_link(nl::Socket& s, const std::string& iface, const std::string& side, const Resource& r) {
+  if (!iface.empty()) {
+    auto l = nl::get_link(s, iface);
+    if (!l)
+      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": exit_point iface \"" + iface +
+                                                "\" does not exist in the " + side +
+                                                " namespace: fix ipv4_conf.iface (or publicNamespace)");
+    return *l;
+  }
+  for (int fam : {AF_INET, AF_INET6})
+    for (const auto& rt : nl::list_routes(s, fam, RT_TABLE_MAIN))
+      if ((rt.dst == "0.0.0.0/0" || rt.dst == "::/0") && rt.oif)
+        if (auto l = nl::get_link_by_index(s, rt.oif)) return *l;
+  throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": exit_point names no iface and the " + side +
+                                            " namespace has no default route to find the uplink by: set ipv4_conf.iface");
+}
+
+void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
+  const auto& plan = r.plan;
+  if (!r.nr.exit_point) {
+    sys::in_netns(nsfd, [&] {
+      nl::Socket s;
+      if (nl::delete_link(s, plan.pub)) spdlog::info("{} is no longer the exit: removed {}", plan.netns, plan.pub);
+    });
+    return;
+  }
+  auto w = wanted(r);
+  if (!r.net.exit_point) spdlog::warn("network {}: {} is the exit but the network has no exit_point", r.net.network_id, plan.netns);
+
+  bool present = sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    return nl::get_link(s, plan.pub).has_value();
+  });
+  if (!present) {
+    auto side = public_side(node);
+    sys::in_netns(side.fd.get(), [&] {
+      nl::Socket s;
+      auto parent = parent_link(s, w.iface, side.name, r);
+      nl::MacvlanOptions mo;
+      mo.netns_fd = nsfd;
+      nl::create_macvlan(s, plan.pub, parent.index, mo);
+      spdlog::info("created {} on {} ({} namespace) in {}", plan.pub, parent.name, side.name, plan.netns);
+    });
+  }
+  sys::in_netns(nsfd, [&] {
+    nl::Socket s;
+    auto l = nl::get_link(s, plan.pub);
+    if (!l) throw cni::Error(cni::kInternal, plan.pub + " did not arrive in " + plan.netns);
+    // Static addressing only: no router advertisements on the exit's uplink.
+    nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/accept_ra", "0");
+    nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/autoconf", "0");
+    nl::sync_global_addr(s, l->index, AF_INET, w.v4);
+    nl::sync_global_addr(s, l->index, AF_INET6, w.v6);
+    if (!l->up) nl::set_up(s, l->index);
+    nl::sync_default_route(s, l->index, AF_INET, w.v4.empty() ? "" : w.gw4, w.metric4);
+    nl::sync_default_route(s, l->index, AF_INET6, w.v6.empty() ? "" : w.gw6, w.metric6);
+  });
+  spdlog::info("network {}: {} is the exit ({} {})", r.net.network_id, plan.netns, w.v4.empty() ? "no IPv4" : w.v4,
+               w.v6.empty() ? "no IPv6" : w.v6);
+}
+
+}  // namespace
+
+void apply_exit(const Node& node, const Resource& r, int nr_nsfd) {
+  try {
+    apply_exit_impl(node, r, nr_nsfd);
+  } catch (const cni::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw cni::Error(cni::kInternal, "exit point of " + r.plan.netns + ": " + e.what());
+  }
+}
+
+std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_nsfd) {
+  std::vector<std::string> out;
+  if (!r.nr.exit_point) return out;
+  auto w = wanted(r);
+  sys::in_netns(nr_nsfd, [&] {
+    nl::Socket s;
+    auto l = nl::get_link(s, r.plan.pub);
+    if (!l) {
+      out.push_back("exit link " + r.plan.pub + " is missing in " + r.plan.netns);
+      return;
+    }
+    if (!l->up) out.push_back("exit link " + r.plan.pub + " is down in " + r.plan.netns);
+    auto addrs = nl::list_addrs(s, l->index);
+    for (const auto& want : {w.v4, w.v6}) {
+      if (want.empty()) continue;
+      bool found = false;
+      for (const auto& a : addrs) found = found || a.prefix == want;
+      if (!found) out.push_back("exit address " + want + " is missing on " + r.plan.pub);
+    }
+    for (int fam : {AF_INET, AF_INET6}) {
+      const std::string& gw = fam == AF_INET ? w.gw4 : w.gw6;
+      if (gw.empty() || (fam == AF_INET ? w.v4 : w.v6).empty()) continue;
+      bool found = false;
+      for (const auto& rt : nl::list_routes(s, fam, RT_TABLE_MAIN))
+        found = found || ((rt.dst == "0.0.0.0/0" || rt.dst == "::/0") && rt.oif == l->index && rt.gw == gw);
+      if (!found) out.push_back("default route via " + gw + " on " + r.plan.pub + " is missing");
+    }
+  });
+  return out;
+}
+
+}  // namespace zos::nr
