@@ -26,13 +26,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "runtime"))
 import rtlib as rt  # noqa: E402
+import runtimes  # noqa: E402
 
 N = 0x20
 REF_SUBNET = "10.99.0.0/24"
 READY = ["sh", "-c", "ip -o -4 addr show eth0 | grep -q inet"]
 
 
-def setup(c, runtimes):
+def setup(c, which):
     node = rt.Node(c, "bench")
     d = rt.tempdir(c, "bench")
     zdata, rdata = os.path.join(d, "zos-data"), os.path.join(d, "ref-ipam")
@@ -43,20 +44,20 @@ def setup(c, runtimes):
     bins = rt.plugin_dir(c, "bench")
     rootfs = os.path.join(d, "rootfs.tar")
     with open(rootfs, "wb") as f:
-        f.write(rt.rootfs_tar())
+        f.write(runtimes.rootfs_tar())
     runners = {}
-    if "containerd" in runtimes:
-        ctrd = rt.Containerd(c, node, conf["zos"], bins)
-        ctrd.import_image(rt.oci_archive(os.path.join(d, "busybox-oci.tar"), rt.rootfs_tar()))
+    if "containerd" in which:
+        ctrd = runtimes.Containerd(c, node, conf["zos"], bins)
+        ctrd.import_image(runtimes.oci_archive(os.path.join(d, "busybox-oci.tar"), runtimes.rootfs_tar()))
         seq = iter(range(10**9))
 
         def ctr_run(plugins):
             ctrd.set_conflist(conf[plugins])  # ctr takes the first conflist of /etc/cni/net.d
             return ctrd.run_cmd(f"b{next(seq)}", *READY)
         runners["containerd"] = ctr_run
-    if "podman" in runtimes:
-        pm = rt.Podman(c, node, bins)
-        pm.add_network("zosnet", rt.podman_conflist(conf["zos"]))
+    if "podman" in which:
+        pm = runtimes.Podman(c, node, bins)
+        pm.add_network("zosnet", conf["zos"])
         pm.add_network("refnet", conf["bridge"])
         pm.import_rootfs(rootfs)
         net = {"zos": "zosnet", "bridge": "refnet"}

@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtlib as rt  # noqa: E402
+import runtimes  # noqa: E402
 
 N = 0x10
 
@@ -37,8 +38,8 @@ def test(c):
     nf = rt.write_json(os.path.join(d, "t-ctrd.json"), rt.network_object("t-ctrd", [{"node_id": "node1", "n": N}]))
     rt.forget_nr(c, node, nf, "node1", data, [N])
     bins = rt.plugin_dir(c, "ctrd", capture_dir=cap)
-    ctrd = rt.Containerd(c, node, rt.zos_conflist("zosnet", "node1", nf, data), bins)
-    ctrd.import_image(rt.oci_archive(os.path.join(d, "busybox-oci.tar"), rt.rootfs_tar()))
+    ctrd = runtimes.Containerd(c, node, rt.zos_conflist("zosnet", "node1", nf, data), bins)
+    ctrd.import_image(runtimes.oci_archive(os.path.join(d, "busybox-oci.tar"), runtimes.rootfs_tar()))
 
     # A: a long-lived container, attached (ctr waits for it and runs DEL when it exits).
     a = subprocess.Popen(ctrd.ctr_cni_argv("run", "--rm", "--cni", "--runc-root", ctrd.runc_root, rt.IMAGE, "a",

@@ -14,6 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtlib as rt  # noqa: E402
+import runtimes  # noqa: E402
 
 NA, NB = 0x12, 0x13
 
@@ -39,7 +40,7 @@ def test(c):
     net = rt.network_object("t-grid", res)
     rootfs = os.path.join(d, "rootfs.tar")
     with open(rootfs, "wb") as f:
-        f.write(rt.rootfs_tar())
+        f.write(runtimes.rootfs_tar())
 
     pods, addrs = {}, {}
     for node, node_id, n in ((na, "node1", NA), (nb, "node2", NB)):
@@ -48,8 +49,8 @@ def test(c):
         nf = rt.write_json(os.path.join(nd, "t-grid.json"), net)
         data = os.path.join(nd, "data")
         rt.forget_nr(c, node, nf, node_id, data, [n])
-        pm = rt.Podman(c, node, rt.plugin_dir(c, node_id))
-        pm.add_network("grid", rt.podman_conflist(rt.zos_conflist("grid", node_id, nf, data)))
+        pm = runtimes.Podman(c, node, rt.plugin_dir(c, node_id))
+        pm.add_network("grid", rt.zos_conflist("grid", node_id, nf, data))
         pm.import_rootfs(rootfs)
         pm("run", "-d", "--name", "g", "--network", "grid", rt.IMAGE, "sleep", "300")
         out = pm("exec", "g", "ip", "-o", "addr", "show", "eth0").stdout

@@ -17,6 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtlib as rt  # noqa: E402
+import runtimes  # noqa: E402
 
 N = 0x11
 STATIC = "10.13.17.50"
@@ -49,11 +50,11 @@ def test(c):
     nf = rt.write_json(os.path.join(d, "t-pod.json"), rt.network_object("t-pod", [{"node_id": "node1", "n": N}]))
     rt.forget_nr(c, node, nf, "node1", data, [N])
     bins = rt.plugin_dir(c, "pod", capture_dir=cap)
-    pm = rt.Podman(c, node, bins)
-    pm.add_network("zosnet", rt.podman_conflist(rt.zos_conflist("zosnet", "node1", nf, data)))
+    pm = runtimes.Podman(c, node, bins)
+    pm.add_network("zosnet", rt.zos_conflist("zosnet", "node1", nf, data))
     rootfs = os.path.join(d, "rootfs.tar")
     with open(rootfs, "wb") as f:
-        f.write(rt.rootfs_tar())
+        f.write(runtimes.rootfs_tar())
     pm.import_rootfs(rootfs)
     netns_before = podman_netns()
 
