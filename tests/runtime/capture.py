@@ -32,15 +32,9 @@ def show(title, cap):
 
 def capture(c):
     which = sys.argv[1:] or ["containerd", "podman"]
-    node = rt.Node(c, "cap")
-    d = rt.tempdir(c, "cap")
-    cap = os.path.join(d, "capture")
-    os.makedirs(cap)
-    data = os.path.join(d, "data")
-    nf = rt.write_json(os.path.join(d, "t-cap.json"), rt.network_object("t-cap", [{"node_id": "node1", "n": N}]))
-    rt.forget_nr(c, node, nf, "node1", data, [N])
-    bins = rt.plugin_dir(c, "cap", capture_dir=cap)
-    conf = rt.zos_conflist("zosnet", "node1", nf, data)
+    w = rt.OneNode(c, "cap", N)
+    node, d, cap, bins = w.node, w.d, w.cap, w.bins
+    conf = w.conflist
     rootfs = os.path.join(d, "rootfs.tar")
     with open(rootfs, "wb") as f:
         f.write(runtimes.rootfs_tar())

@@ -17,7 +17,6 @@ docs/runtimes.md says. Exit 77 = skipped (not root / containerd missing).
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtlib as rt  # noqa: E402
@@ -30,20 +29,13 @@ def test(c):
     rt.require_root_and("containerd", "ctr", "runc", "unshare", "findmnt", "wg")
     if not os.path.isdir("/etc/cni/net.d"):
         raise rt.Skip("/etc/cni/net.d is missing (ctr binds our conflist over it)")
-    node = rt.Node(c, "ctrd")
-    d = rt.tempdir(c, "ctrd-test")
-    cap = os.path.join(d, "capture")
-    os.makedirs(cap)
-    data = os.path.join(d, "data")
-    nf = rt.write_json(os.path.join(d, "t-ctrd.json"), rt.network_object("t-ctrd", [{"node_id": "node1", "n": N}]))
-    rt.forget_nr(c, node, nf, "node1", data, [N])
-    bins = rt.plugin_dir(c, "ctrd", capture_dir=cap)
-    ctrd = runtimes.Containerd(c, node, rt.zos_conflist("zosnet", "node1", nf, data), bins)
+    w = rt.OneNode(c, "ctrd", N)
+    node, d, cap, data, bins = w.node, w.d, w.cap, w.data, w.bins
+    ctrd = runtimes.Containerd(c, node, w.conflist, bins)
     ctrd.import_image(runtimes.oci_archive(os.path.join(d, "busybox-oci.tar"), runtimes.rootfs_tar()))
 
     # A: a long-lived container, attached (ctr waits for it and runs DEL when it exits).
-    a = subprocess.Popen(ctrd.ctr_cni_argv("run", "--rm", "--cni", "--runc-root", ctrd.runc_root, rt.IMAGE, "a",
-                                           "sleep", "120"),
+    a = subprocess.Popen(ctrd.run_argv("a", "sleep", "120"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"PATH": rt.PATH})
 
     def stop_a():
@@ -60,8 +52,7 @@ def test(c):
     def a_ready():
         if a.poll() is not None:
             raise AssertionError(f"ctr run a exited {a.returncode}: {a.stderr.read()}")
-        r = ctrd.ctr("tasks", "exec", "--exec-id", f"ip{time.monotonic_ns()}", "a", "ip", "-o", "addr", "show", "eth0",
-                     check=False)
+        r = ctrd.exec("a", "ip", "-o", "addr", "show", "eth0", check=False)
         for line in r.stdout.splitlines():
             f = line.split()
             if "inet" in f:

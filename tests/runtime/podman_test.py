@@ -42,16 +42,10 @@ def podman_netns():
 
 def test(c):
     rt.require_root_and("podman", "runc", "conmon", "wg")
-    node = rt.Node(c, "pod")
-    d = rt.tempdir(c, "pod-test")
-    cap = os.path.join(d, "capture")
-    os.makedirs(cap)
-    data = os.path.join(d, "data")
-    nf = rt.write_json(os.path.join(d, "t-pod.json"), rt.network_object("t-pod", [{"node_id": "node1", "n": N}]))
-    rt.forget_nr(c, node, nf, "node1", data, [N])
-    bins = rt.plugin_dir(c, "pod", capture_dir=cap)
+    w = rt.OneNode(c, "pod", N)
+    node, d, cap, data, bins = w.node, w.d, w.cap, w.data, w.bins
     pm = runtimes.Podman(c, node, bins)
-    pm.add_network("zosnet", rt.zos_conflist("zosnet", "node1", nf, data))
+    pm.add_network("zosnet", w.conflist)
     rootfs = os.path.join(d, "rootfs.tar")
     with open(rootfs, "wb") as f:
         f.write(runtimes.rootfs_tar())

@@ -108,6 +108,34 @@ def sh(cmd, check=True, **kw):
     return run(["/bin/sh", "-c", cmd], check=check, **kw)
 
 
+def procs_mentioning(needle):
+    """Pids (not ours) whose command line contains `needle` (str)."""
+    out, me = [], os.getpid()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != me:
+            try:
+                cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+            except OSError:
+                continue
+            if needle.encode() in cmd:
+                out.append(int(pid))
+    return out
+
+
+def end_procs_mentioning(needle, grace=10.0):
+    """Waits up to `grace` s for the processes that name `needle` (our temp dir,
+    our socket: conmon, `podman container cleanup`, shims) to exit, then
+    SIGKILLs the rest, by pid."""
+    deadline = time.monotonic() + grace
+    while procs_mentioning(needle) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in procs_mentioning(needle):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def retry(fn, tries=5, delay=0.5):
     for i in range(tries):
         if fn():
@@ -260,6 +288,8 @@ def plugin_dir(cleanup, tag, capture_dir=None):
     for p in ZOS_PLUGINS:
         os.symlink(os.path.join(PLUGIN_DIR, p), os.path.join(d, p))
     for p in sorted(os.listdir(REF_DIR)):
+        if p in ZOS_PLUGINS:  # an installed copy of ours: the build's wins
+            continue
         os.symlink(os.path.join(REF_DIR, p), os.path.join(d, p))
     if capture_dir:
         os.unlink(os.path.join(d, "zos-nr"))
@@ -287,3 +317,22 @@ def captured(capture_dir):
             pass
         calls.append({"env": env, "stdin": stdin, "rc": rc, "stdout": out})
     return calls
+
+
+class OneNode:
+    """The usual set-up: a node netns, a temp dir, a one-resource network
+    object (node1, nibble n) in a file, its NR removed at the end, the zos
+    conflist `zosnet`, and a plugin dir whose zos-nr logs every call into
+    `cap` (see captured())."""
+
+    def __init__(self, cleanup, tag, n):
+        self.node = Node(cleanup, tag)
+        self.d = tempdir(cleanup, tag + "-test")
+        self.cap = os.path.join(self.d, "capture")
+        os.makedirs(self.cap)
+        self.data = os.path.join(self.d, "data")
+        self.net_file = write_json(os.path.join(self.d, f"t-{tag}.json"),
+                                   network_object(f"t-{tag}", [{"node_id": "node1", "n": n}]))
+        forget_nr(cleanup, self.node, self.net_file, "node1", self.data, [n])
+        self.bins = plugin_dir(cleanup, tag, capture_dir=self.cap)
+        self.conflist = zos_conflist("zosnet", "node1", self.net_file, self.data)

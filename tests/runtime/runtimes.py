@@ -7,13 +7,12 @@ import hashlib
 import io
 import json
 import os
-import signal
 import shutil
 import subprocess
 import tarfile
 import time
 
-from rtlib import IMAGE, PATH, retry, run, tempdir, write_json
+from rtlib import IMAGE, PATH, end_procs_mentioning, retry, run, tempdir, write_json
 
 
 # ---- the busybox image --------------------------------------------------------
@@ -135,6 +134,8 @@ class Containerd:
         os.makedirs(os.path.join(self.opt, "cni"))
         os.symlink(bin_dir, os.path.join(self.opt, "cni", "bin"))
         self.runc_root = os.path.join(self.d, "runc")
+        self.fifo = os.path.join(self.d, "fifo")
+        self.ids = []
         with open(os.path.join(self.d, "config.toml"), "w") as f:
             f.write(CONTAINERD_CONFIG.format(d=self.d))
         self.sock = os.path.join(self.d, "c.sock")
@@ -165,14 +166,14 @@ class Containerd:
             self.proc.kill()
             self.proc.wait()
         # Shims outlive a killed daemon: end ours (their cmdline names our socket).
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-                except OSError:
-                    continue
-                if b"containerd-shim" in cmd[0] and self.sock.encode() in b" ".join(cmd):
-                    os.kill(int(pid), signal.SIGKILL)
+        end_procs_mentioning(self.sock, grace=3)
+        # A killed shim leaves its socket: /run/containerd/s/sha256(<address>/<ns>/<id>).
+        for cid in self.ids:
+            h = hashlib.sha256(os.path.join(self.sock, "default", cid).encode()).hexdigest()
+            try:
+                os.unlink(os.path.join("/run/containerd/s", h))
+            except OSError:
+                pass
         # Snapshot mounts left by a crash.
         for line in reversed(open("/proc/self/mounts").read().splitlines()):
             mp = line.split()[1]
@@ -198,13 +199,22 @@ class Containerd:
     def import_image(self, archive):
         self.ctr("images", "import", archive)
 
-    def run_cmd(self, cid, *cmd, rm=True, detach=False, check=True):
-        a = ["run", "--cni", "--runc-root", self.runc_root]
+    def run_argv(self, cid, *cmd, rm=True, detach=False):
+        """argv of `ctr run --cni` (fifos in our dir, not /run/containerd/fifo)."""
+        self.ids.append(cid)
+        a = ["run", "--cni", "--runc-root", self.runc_root, "--fifo-dir", self.fifo]
         if rm:
             a.append("--rm")
         if detach:
             a.append("-d")
-        return self.ctr_cni(*a, IMAGE, cid, *cmd, check=check)
+        return self.ctr_cni_argv(*a, IMAGE, cid, *cmd)
+
+    def run_cmd(self, cid, *cmd, rm=True, detach=False, check=True):
+        return run(self.run_argv(cid, *cmd, rm=rm, detach=detach), check=check)
+
+    def exec(self, cid, *cmd, check=True):
+        return self.ctr("tasks", "exec", "--fifo-dir", self.fifo, "--exec-id", f"x{time.monotonic_ns()}", cid, *cmd,
+                        check=check)
 
 
 # ---- podman -------------------------------------------------------------------
@@ -274,6 +284,9 @@ class Podman:
     def stop(self):
         # Every container (podman tears its network down: CNI DEL), then the storage mounts.
         self("rm", "-a", "-f", "-t", "0", check=False, timeout=120)
+        # conmon runs `podman container cleanup` when a container exits: let
+        # those finish (they write into our dirs), end what is left.
+        end_procs_mentioning(self.d)
         for line in reversed(open("/proc/self/mounts").read().splitlines()):
             mp = line.split()[1]
             if mp.startswith(self.d):
