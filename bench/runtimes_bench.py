@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -B
 """Container start to ready through real runtimes: zos-nr + zos-ipam against
 the reference bridge + host-local, same runtime, same run.
 

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -B
 """Prints what containerd (ctr run --cni) and podman (CNI backend) send to a
 CNI plugin: env and stdin of every call, through a logging wrapper around
 zos-nr. The source of docs/runtimes.md ("What each runtime sends").

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -B
 """containerd 1.6 + ctr run --cni with zos-nr/zos-ipam, end to end.
 
 A node netns zt-rt-<pid>-ctrd; containerd started in it with its own root,

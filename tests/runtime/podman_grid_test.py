@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -B
 """podman on two nodes of a simulated grid: containers ping across WireGuard.
 
 Two node netns zt-rt-<pid>-ga / -gb joined by a veth underlay

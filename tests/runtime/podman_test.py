@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -B
 """podman 4.3 (CNI backend) with zos-nr/zos-ipam, end to end, on one node.
 
 A node netns zt-rt-<pid>-pod; podman run inside it (nsenter) with its own
