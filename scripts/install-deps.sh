@@ -18,6 +18,8 @@ packages=(
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
   qemu-system-x86 kmod cpio gzip
+  # tests/runtime and bench/runtimes_bench.py: the plugins under real runtimes
+  containerd runc podman conmon
 )
 
 missing=()

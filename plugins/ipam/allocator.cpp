@@ -18,12 +18,13 @@ ip::Addr host(const model::Plan& p, int h) { return ip::Addr::v4(p.subnet_v4.add
 
 std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, const std::vector<ip::Addr>& taken) const {
   std::vector<ip::Addr> out;
-  if (r.want_v6) {
-    if (!plan_.prefix.contains(*r.want_v6) || *r.want_v6 == plan_.router_v6.addr() ||
-        *r.want_v6 == plan_.prefix.addr())
-      throw cni::Error(kOutOfPool, "requested IPv6 " + r.want_v6->str() + " is not a host address of the NR prefix " +
-                                       plan_.prefix.str());
-    out.push_back(*r.want_v6);
+  if (!r.want_v6.empty()) {
+    for (const auto& w : r.want_v6) {
+      if (!plan_.prefix.contains(w) || w == plan_.router_v6.addr() || w == plan_.prefix.addr())
+        throw cni::Error(kOutOfPool,
+                         "requested IPv6 " + w.str() + " is not a host address of the NR prefix " + plan_.prefix.str());
+      out.push_back(w);
+    }
   } else {
     if (r.v6_mode == V6Mode::kEui64 || r.v6_mode == V6Mode::kBoth) {
       if (!r.mac)

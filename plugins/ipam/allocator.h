@@ -23,7 +23,9 @@ struct Request {
   std::string container_id;
   std::string ifname;
   std::optional<ip::Addr> want_v4;
-  std::optional<ip::Addr> want_v6;
+  // Requested IPv6s (podman's `network reload` asks again for every address
+  // the container had, so several are fine); empty: derived per v6_mode.
+  std::vector<ip::Addr> want_v6;
   std::optional<std::array<uint8_t, 6>> mac;
   V6Mode v6_mode = V6Mode::kIpv4;
 };

@@ -1,5 +1,7 @@
 #include "plugins/ipam/config.h"
 
+#include <algorithm>
+
 namespace zos::ipam {
 
 using nlohmann::json;
@@ -145,9 +147,16 @@ Request attachment_request(const cni::Request& req, const Config& cfg) {
   for (const auto& s : ips) {
     auto pre = ip::Prefix::parse(s);
     if (!pre) throw cni::Error(code, from + ": \"" + s + "\" is not an IP address");
-    auto& slot = pre->addr().is_v4() ? r.want_v4 : r.want_v6;
-    if (slot) throw cni::Error(code, from + ": more than one IPv" + std::to_string(pre->family()) + " address requested");
-    slot = pre->addr();
+    // The same address twice is one request (podman's `network reload` sends
+    // its static IP and the result's); several IPv6s are fine, one IPv4 is.
+    if (pre->addr().is_v6()) {
+      if (std::find(r.want_v6.begin(), r.want_v6.end(), pre->addr()) == r.want_v6.end()) r.want_v6.push_back(pre->addr());
+      continue;
+    }
+    if (r.want_v4 && *r.want_v4 != pre->addr())
+      throw cni::Error(code, from + ": more than one IPv4 address requested (" + r.want_v4->str() + ", " +
+                                 pre->addr().str() + ")");
+    r.want_v4 = pre->addr();
   }
 
   std::string mac, mac_from;

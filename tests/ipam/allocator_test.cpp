@@ -182,18 +182,18 @@ TEST_CASE("allocator: IPv6 modes", "[ipam][allocator]") {
   }
   SECTION("requested IPv6 inside / outside the prefix") {
     auto r = f.req("a");
-    r.want_v6 = A("2a02:1802:5e:10a::99");
+    r.want_v6 = {A("2a02:1802:5e:10a::99")};
     auto l = f.alloc.allocate(r);
     REQUIRE(l.v6.size() == 1);
     CHECK(l.v6[0].str() == "2a02:1802:5e:10a::99");
     auto r2 = f.req("b");
-    r2.want_v6 = A("2a02:1802:5e:10b::99");
+    r2.want_v6 = {A("2a02:1802:5e:10b::99")};
     CHECK(code_of([&] { f.alloc.allocate(r2); }) == kOutOfPool);
     auto r3 = f.req("c");
-    r3.want_v6 = A("2a02:1802:5e:10a::1");  // the router
+    r3.want_v6 = {A("2a02:1802:5e:10a::1")};  // the router
     CHECK(code_of([&] { f.alloc.allocate(r3); }) == kOutOfPool);
     auto r4 = f.req("d");
-    r4.want_v6 = A("2a02:1802:5e:10a::99");  // taken
+    r4.want_v6 = {A("2a02:1802:5e:10a::99")};  // taken
     CHECK(code_of([&] { f.alloc.allocate(r4); }) == kAddressInUse);
   }
 }

@@ -260,6 +260,18 @@ TEST_CASE("ipam: requested addresses", "[ipam][integration]") {
     auto r2 = add(p, "c2", with(nullptr, {{"ips", {"10.1.10.54"}}}), "IgnoreUnknown=1;IP=10.1.10.55");
     CHECK(v4_of(r2) == "10.1.10.54");
   }
+  SECTION("podman network reload: the static IPv4 twice and both IPv6s of the old result") {
+    auto r = add(p, "c1",
+                 with({{"ips", {"10.1.10.56", "10.1.10.56", "2a02:1802:5e:10a:42:acff:fe11:2", "2a02:1802:5e:10a::a01:a38"}}},
+                      nullptr),
+                 "IgnoreUnknown=1;K8S_POD_NAME=x;MAC=02:42:ac:11:00:02");
+    ZOS_SHOW(r);
+    CHECK(v4_of(r) == "10.1.10.56");
+    CHECK(v6_of(r) == std::vector<std::string>{"2a02:1802:5e:10a:42:acff:fe11:2", "2a02:1802:5e:10a::a01:a38"});
+    auto two = add(p, "c2", with({{"ips", {"10.1.10.57", "10.1.10.58"}}}, nullptr));
+    CHECK(code_of(two) == 7);
+    CHECK_THAT(msg_of(two), Catch::Contains("more than one IPv4") && Catch::Contains("10.1.10.58"));
+  }
   SECTION("taken: 101; outside the pool: 102; garbage: 7 or 4") {
     REQUIRE(add(p, "c1", with({{"ips", {"10.1.10.60/24"}}}, nullptr)).status == 0);
     auto taken = add(p, "c2", with({{"ips", {"10.1.10.60/24"}}}, nullptr));
