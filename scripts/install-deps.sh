@@ -18,6 +18,8 @@ packages=(
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
   qemu-system-x86 kmod cpio gzip
+  # the .deb (cpack, dpkg-shlibdeps) and its test (scripts/package-test.sh)
+  dpkg-dev file
 )
 
 missing=()
