@@ -75,8 +75,8 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGE_NAME zos-cni)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "CNI plugins for the Zero-OS network model")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "CNI plugins for the Zero-OS network model
-zos-cni brings the Zero-OS node networking model to CNI runtimes
+# The synopsis is the summary above; this is the extended description.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "zos-cni brings the Zero-OS node networking model to CNI runtimes
 (containerd, CRI-O, podman, cnitool): a tenant network spans many nodes, and
 on each node its network resource is a namespace that routes and firewalls
 for the tenant's containers, a bridge they plug into, and a WireGuard link

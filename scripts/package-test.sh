@@ -10,8 +10,9 @@
 #     /usr/lib/cni, zos-nr show/delete through /usr/sbin, in namespaces zt-pk-*;
 #  5. ctest -L installed with ZOS_PLUGIN_DIR=/opt/cni/bin (tests that opt in);
 #  6. apt-get remove, then checks that nothing of the package is left.
-# Safe to repeat: a zos-cni left installed (by an interrupted run) is removed
-# first; the package is removed at the end, on failure too. Nibbles 0a70 and
+# Safe to repeat: the package is removed at the end, on failure too. A
+# zos-cni already installed is replaced only on CI (CI=true) or with
+# ZOS_PACKAGE_TEST_REPLACE=1; otherwise steps 4-6 are skipped. Nibbles 0a70 and
 # 0a71 (prefixes 2a02:1802:5e:a70::/64, :a71::/64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,6 +123,14 @@ done
 say "4. apt-get install ./$(basename "$deb") and a smoke test of the installed files"
 export DEBIAN_FRONTEND=noninteractive
 if dpkg-query -W -f='${Status}' zos-cni 2>/dev/null | grep -q 'ok installed'; then
+  # Someone's installed zos-cni is not ours to replace, except on CI (a
+  # throwaway machine, where it can only be a killed run's) or when asked.
+  if [ "${CI:-}" != true ] && [ "${ZOS_PACKAGE_TEST_REPLACE:-}" != 1 ]; then
+    echo "  zos-cni is installed on this machine: steps 4-6 skipped (CI=true or ZOS_PACKAGE_TEST_REPLACE=1 replaces it)"
+    echo "package_deb: $pass passed, $fail failed"
+    [ $fail -eq 0 ]
+    exit
+  fi
   echo "  (zos-cni was installed: removing it first)"
   apt-get purge -o DPkg::Lock::Timeout=300 -y -qq zos-cni >/dev/null
 fi
