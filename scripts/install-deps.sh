@@ -20,6 +20,8 @@ packages=(
   qemu-system-x86 kmod cpio gzip
   # tests/runtime and bench/runtimes_bench.py: the plugins under real runtimes
   containerd runc podman conmon
+  # the .deb (cpack, dpkg-shlibdeps) and its test (scripts/package-test.sh)
+  dpkg-dev file
 )
 
 missing=()
