@@ -18,6 +18,8 @@ packages=(
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
   qemu-system-x86 kmod cpio gzip
+  # cni-test (libcni harness, GOPATH build) and the portmap chain it tests
+  golang-go golang-github-appc-cni-dev iptables
 )
 
 missing=()
