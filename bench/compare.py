@@ -18,7 +18,6 @@ the netns/cleanup plumbing are bench/nr_bench.py's. See bench/README.md.
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
