@@ -22,6 +22,8 @@ packages=(
   containerd runc podman conmon
   # the .deb (cpack, dpkg-shlibdeps) and its test (scripts/package-test.sh)
   dpkg-dev file
+  # cni-test (libcni harness, GOPATH build) and the portmap chain it tests
+  golang-go golang-github-appc-cni-dev iptables
 )
 
 missing=()
