@@ -18,6 +18,8 @@ packages=(
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
   qemu-system-x86 kmod cpio gzip
+  # bench/wg_bench.py: iperf3 (tunnel throughput), strace (netlink request counts)
+  iperf3 strace
 )
 
 missing=()
