@@ -320,6 +320,16 @@ class Bench:
         except (OSError, IndexError):
             return False
 
+    def emit(self, out_dir):
+        """Writes the network objects of part 1 for the kernel-backend run in a
+        qemu guest (bench/wg_kernel_bench.sh): wb-N-v1.json (first apply and
+        re-apply), wb-N-v2.json (same peers), wb-N-v3.json (peer 0 moved)."""
+        os.makedirs(out_dir, exist_ok=True)
+        for n in self.a.peers:
+            for v, moved in ((1, 0), (2, 0), (3, 1)):
+                self.write_json(os.path.join(out_dir, "wb-%d-v%d.json" % (n, v)),
+                                self.apply_network(n, APPLY_NIBBLE[n], v, moved))
+
     # ---- part 2: throughput -----------------------------------------------------------------
 
     def bench_throughput(self):
@@ -527,6 +537,7 @@ def main():
     ap.add_argument("--no-apply", action="store_true")
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--raw", help="write the raw samples as JSON here")
+    ap.add_argument("--emit", metavar="DIR", help="only write the network objects of the apply part to DIR")
     a = ap.parse_args()
     if os.geteuid() != 0:
         die("needs root (namespaces, links)")
@@ -539,6 +550,13 @@ def main():
     if a.quick:
         a.reps, a.seconds, a.tput_reps = 1, 5, 1
     b = Bench(a)
+    if a.emit:
+        try:
+            b.gen_keys(max(a.peers) + 2)
+            b.emit(a.emit)
+        finally:
+            shutil.rmtree(b.tmp, ignore_errors=True)
+        return
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     ok = False
