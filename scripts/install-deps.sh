@@ -24,6 +24,8 @@ packages=(
   dpkg-dev file
   # cni-test (libcni harness, GOPATH build) and the portmap chain it tests
   golang-go golang-github-appc-cni-dev iptables
+  # bench/wg_bench.py: iperf3 (tunnel throughput), strace (netlink request counts)
+  iperf3 strace
 )
 
 missing=()
