@@ -18,6 +18,8 @@ packages=(
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)
   qemu-system-x86 kmod cpio gzip
+  # zos-nr serve (zbus over Redis) and its test: a real redis-server, a Python client
+  libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
 )
 
 missing=()
