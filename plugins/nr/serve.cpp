@@ -235,7 +235,10 @@ int serve(const std::vector<std::string>& args) {
   // A long-running service logs what it does unless told otherwise.
   log::init("zos-nr", true);
   if (!std::getenv("ZOS_LOG_LEVEL")) spdlog::set_level(spdlog::level::info);
-  return Server(std::move(o)).run();
+  // Never freed: the detached signal thread may still look at it while the
+  // process exits.
+  auto* server = new Server(std::move(o));
+  return server->run();
 }
 
 }  // namespace zos::nr
