@@ -26,6 +26,8 @@ packages=(
   golang-go golang-github-appc-cni-dev iptables
   # bench/wg_bench.py: iperf3 (tunnel throughput), strace (netlink request counts)
   iperf3 strace
+  # zos-nr serve (zbus over Redis) and its test: a real redis-server, a Python client
+  libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
 )
 
 missing=()

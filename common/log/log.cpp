@@ -11,6 +11,7 @@ namespace {
 
 std::string g_program = "zos";
 std::string g_file;
+bool g_threaded = false;
 
 spdlog::level::level_enum parse_level(const std::string& s, spdlog::level::level_enum fallback) {
   if (s.empty()) return fallback;
@@ -21,10 +22,12 @@ spdlog::level::level_enum parse_level(const std::string& s, spdlog::level::level
 
 void install(spdlog::level::level_enum level, const std::string& file) {
   std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
+  if (g_threaded) sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  else sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_st>());
   if (!file.empty()) {
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_st>(file));
+      if (g_threaded) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file));
+      else sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_st>(file));
     } catch (const std::exception& e) {
       sinks.front()->log(spdlog::details::log_msg(g_program, spdlog::level::warn,
                                                   std::string("cannot open log file: ") + e.what()));
@@ -40,8 +43,9 @@ void install(spdlog::level::level_enum level, const std::string& file) {
 
 }  // namespace
 
-void init(const std::string& program) {
+void init(const std::string& program, bool threaded) {
   g_program = program;
+  g_threaded = threaded;
   const char* lvl = std::getenv("ZOS_LOG_LEVEL");
   const char* file = std::getenv("ZOS_LOG_FILE");
   install(parse_level(lvl ? lvl : "", spdlog::level::warn), file ? file : "");

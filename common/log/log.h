@@ -15,8 +15,9 @@ struct Options {
 };
 
 // Installs the process's logger: stderr at `warn` (or $ZOS_LOG_LEVEL),
-// to $ZOS_LOG_FILE too when set. Call first thing in main().
-void init(const std::string& program);
+// to $ZOS_LOG_FILE too when set. Call first thing in main(). `threaded`
+// makes the sinks safe to share between threads (zos-nr serve).
+void init(const std::string& program, bool threaded = false);
 
 // Re-configures from a plugin's config (logLevel / logFile). A file that
 // cannot be opened is reported on stderr and skipped, never fatal.

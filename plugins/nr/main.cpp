@@ -9,6 +9,7 @@
 
 #include "common/cni/plugin.h"
 #include "common/log/log.h"
+#include "plugins/nr/serve.h"
 #include "plugins/nr/verbs.h"
 #include "zos_version.h"
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     return put(1, "zos-nr " ZOS_VERSION " (" ZOS_BUILD ")\n");
   zos::log::init("zos-nr");
   const char* cmd = std::getenv("CNI_COMMAND");
+  if ((!cmd || !*cmd) && !args.empty() && args[0] == "serve") return zos::nr::serve(args);
   if ((!cmd || !*cmd) && !args.empty()) {
     std::string out, err;
     int rc = zos::nr::manage(args, out, err);

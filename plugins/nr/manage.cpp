@@ -27,7 +27,8 @@ constexpr const char* kUsage =
     "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--public-namespace NS] [--json]\n"
     "       zos-nr delete <network.json> --node <id> [--data-dir D] [--public-namespace NS]\n"
     "       zos-nr namespace <network_id> [--data-dir D]\n"
-    "       zos-nr show [<network_id>] [--data-dir D] [--json]\n";
+    "       zos-nr show [<network_id>] [--data-dir D] [--json]\n"
+    "       zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D]\n";
 
 struct Args {
   std::string cmd;

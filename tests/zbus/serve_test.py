@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+"""`zos-nr serve` against a real redis-server, with a zbus client written
+here from the protocol description (python3-redis, python3-msgpack), not
+from the server's code.
+
+The server runs inside a node namespace zt-zb-<pid> (nsenter); redis-server
+listens on a unix socket in a temp dir. NR prefixes are 2a02:1802:5e:cXX::/64
+(names net-0cXX-0, br-0cXX-0). Everything made here is removed at the end,
+also when a check fails.
+
+usage: serve_test.py <path of zos-nr>     exit 0 passed, 1 failed, 77 skipped
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+try:
+    import msgpack
+    import redis
+except ImportError as e:  # install-deps.sh installs them
+    print(f"skipped: {e}")
+    sys.exit(77)
+
+QUEUE = "network.network@0.0.1"
+OBJECT = {"Name": "network", "Version": "0.0.1"}
+NODE_ID = "node1"
+
+
+def prefix(n):
+    return f"2a02:1802:5e:c{n:02x}::/64"
+
+
+def names(n):
+    return f"net-0c{n:02x}-0", f"br-0c{n:02x}-0"
+
+
+def network(net_id, n, version):
+    return {"network_id": net_id, "version": version, "allocation_nr": 0,
+            "resources": [{"node_id": {"id": NODE_ID}, "prefix": prefix(n), "peers": []}]}
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+    print(f"ok   {what}")
+
+
+class World:
+    """The temp dir, redis-server, the node netns and the server; close()
+    removes all of it."""
+
+    def __init__(self, zos_nr):
+        self.zos_nr = zos_nr
+        self.tmp = tempfile.mkdtemp(prefix="zt-zb-")
+        self.sock = os.path.join(self.tmp, "redis.sock")
+        self.data = os.path.join(self.tmp, "data")
+        self.node = f"zt-zb-{os.getpid()}"
+        self.nibbles = set()
+        self.redis_proc = None
+        self.server = None
+        self.server_log = os.path.join(self.tmp, "serve.log")
+        subprocess.run(["ip", "netns", "add", self.node], check=True)
+        self.sh(["ip", "link", "set", "lo", "up"])
+
+    def sh(self, argv, ns=None, check_rc=True):
+        full = ["nsenter", f"--net=/run/netns/{ns or self.node}"] + argv
+        return subprocess.run(full, check=check_rc, capture_output=True, text=True)
+
+    def start_redis(self):
+        self.redis_proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.sock, "--unixsocketperm", "700",
+             "--save", "", "--appendonly", "no", "--dir", self.tmp],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                redis.Redis(unix_socket_path=self.sock).ping()
+                return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise Failed("redis-server did not come up")
+
+    def stop_redis(self):
+        if self.redis_proc and self.redis_proc.poll() is None:
+            self.redis_proc.kill()
+            self.redis_proc.wait()
+
+    def start_server(self, workers=2):
+        log = open(self.server_log, "a")
+        env = dict(os.environ, ZOS_LOG_LEVEL="info")
+        self.server = subprocess.Popen(
+            ["nsenter", f"--net=/run/netns/{self.node}", self.zos_nr, "serve", "--broker", f"unix://{self.sock}",
+             "--node", NODE_ID, "--data-dir", self.data, "--workers", str(workers)],
+            stdout=log, stderr=log, env=env)
+
+    def close(self):
+        if self.server and self.server.poll() is None:
+            self.server.kill()
+            self.server.wait()
+        for n in sorted(self.nibbles):
+            f = os.path.join(self.tmp, f"cleanup-{n}.json")
+            with open(f, "w") as fh:
+                json.dump(network(f"cleanup{n}", n, 1 << 40), fh)
+            netns, _ = names(n)
+            # The NR by the plugin itself, then whatever is still there.
+            self.sh([self.zos_nr, "delete", f, "--node", NODE_ID, "--data-dir", os.path.join(self.tmp, "cleanup")],
+                    check_rc=False)
+            subprocess.run(["ip", "netns", "delete", netns], capture_output=True)
+        self.stop_redis()
+        subprocess.run(["ip", "netns", "delete", self.node], capture_output=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Client:
+    """A zbus client: RPUSH a msgpack request on the queue, BLPOP the reply."""
+
+    def __init__(self, sock):
+        self.r = redis.Redis(unix_socket_path=sock)
+
+    @staticmethod
+    def request(method, args, reply_to=None, rid=None):
+        rid = rid or str(uuid.uuid4())
+        return rid, {"ID": rid, "Arguments": [msgpack.packb(a, use_bin_type=True) for a in args],
+                     "Object": OBJECT, "ReplyTo": reply_to or rid, "Method": method}
+
+    def send_raw(self, payload):
+        self.r.rpush(QUEUE, payload)
+
+    def reply(self, key, timeout=60):
+        got = self.r.blpop([key], timeout=timeout)
+        if got is None:
+            raise Failed(f"no reply on {key} within {timeout}s")
+        resp = msgpack.unpackb(got[1], raw=False)
+        resp["Arguments"] = [msgpack.unpackb(a, raw=False) for a in resp["Arguments"]]
+        return resp
+
+    def call(self, method, *args):
+        rid, req = self.request(method, list(args))
+        self.send_raw(msgpack.packb(req, use_bin_type=True))
+        resp = self.reply(rid)
+        if resp["ID"] != rid:
+            raise Failed(f"reply ID {resp['ID']} != request ID {rid}")
+        return resp
+
+
+def link_exists(w, name, ns=None):
+    return w.sh(["ip", "link", "show", name], ns=ns, check_rc=False).returncode == 0
+
+
+def run(w):
+    w.start_redis()
+    w.start_server(workers=2)
+    c = Client(w.sock)
+    w.nibbles.update({0, 1, 2})
+    ns0, br0 = names(0)
+
+    # ApplyNetResource -> (string, error)
+    resp = c.call("ApplyNetResource", network("zbnet", 0, 1))
+    check(resp["Error"] == "" and resp["Arguments"] == [ns0, None], f"ApplyNetResource answers [{ns0!r}, nil]: {resp}")
+    check(os.path.exists(f"/run/netns/{ns0}") and w.sh(["true"], ns=ns0, check_rc=False).returncode == 0,
+          f"the NR namespace {ns0} exists")
+    check(link_exists(w, br0), f"bridge {br0} exists on the node")
+    addrs = w.sh(["ip", "-j", "addr", "show"], ns=ns0).stdout
+    check("10.12.0.1" in addrs, "the NR router has 10.12.0.1 in the NR")
+
+    resp = c.call("Namespace", "zbnet")
+    check(resp["Arguments"] == [ns0, None], f"Namespace answers {ns0}")
+
+    # A newer version is applied, an older one refused (the method's error).
+    resp = c.call("ApplyNetResource", network("zbnet", 0, 2))
+    check(resp["Arguments"] == [ns0, None], "version 2 applied")
+    with open(os.path.join(w.data, "nr", "networks", "zbnet.json")) as fh:
+        check(json.load(fh)["version"] == 2, "the stored version is 2")
+    resp = c.call("ApplyNetResource", network("zbnet", 0, 1))
+    check(resp["Error"] == "" and resp["Arguments"][0] == "" and "older" in resp["Arguments"][1]["Message"],
+          f"version 1 is refused as a RemoteError: {resp['Arguments']}")
+
+    # The reply list expires (zbus: 5 minutes).
+    rid, req = c.request("Namespace", ["zbnet"], reply_to="zt-zb-ttl")
+    c.send_raw(msgpack.packb(req, use_bin_type=True))
+    for _ in range(200):
+        if c.r.llen("zt-zb-ttl"):
+            break
+        time.sleep(0.05)
+    ttl = c.r.ttl("zt-zb-ttl")
+    check(0 < ttl <= 300, f"the reply list has an expiry ({ttl}s)")
+    c.r.delete("zt-zb-ttl")
+
+    # Malformed requests: error replies when a ReplyTo is readable, and the
+    # next good request is served.
+    c.send_raw(b"\xc1 not msgpack")
+    check(c.call("Namespace", "zbnet")["Arguments"] == [ns0, None], "served after a payload that is not msgpack")
+    c.send_raw(b"\xdd\xff\xff\xff\xff")
+    check(c.call("Namespace", "zbnet")["Arguments"] == [ns0, None], "served after a 4-billion-element array claim")
+
+    def error_of(req):
+        c.send_raw(msgpack.packb(req, use_bin_type=True))
+        resp = c.reply(req["ReplyTo"])
+        check(resp["ID"] == req["ID"] and resp["Arguments"] == [] and resp["Error"], f"error reply: {resp['Error']}")
+        return resp["Error"]
+
+    _, req = c.request("Frobnicate", [])
+    check("unknown method" in error_of(req), "unknown method")
+    _, req = c.request("Namespace", [])
+    check("number of arguments" in error_of(req), "wrong argument count")
+    _, req = c.request("ApplyNetResource", [42])
+    check("expecting a Network" in error_of(req), "wrong argument type")
+    _, req = c.request("Namespace", ["zbnet"])
+    req["Object"] = {"Name": "network", "Version": "9.9.9"}
+    check("unknown object" in error_of(req), "unknown object version")
+    _, req = c.request("Namespace", ["zbnet"])
+    req["Arguments"] = 7
+    check("Arguments" in error_of(req), "Arguments that is not an array")
+    _, req = c.request("ApplyNetResource", [])
+    req["Arguments"] = [b"\xc1"]
+    check("not valid msgpack" in error_of(req), "an argument that is not msgpack")
+    check(c.call("Namespace", "zbnet")["Arguments"] == [ns0, None], "served after all of them")
+
+    # Two workers: requests for two networks at once.
+    ids = []
+    for net_id, n in (("zbnet1", 1), ("zbnet2", 2)):
+        rid, req = c.request("ApplyNetResource", [network(net_id, n, 1)])
+        c.send_raw(msgpack.packb(req, use_bin_type=True))
+        ids.append((rid, n))
+    for rid, n in ids:
+        check(c.reply(rid)["Arguments"] == [names(n)[0], None], f"parallel apply of {names(n)[0]}")
+
+    # The broker goes away and comes back: the server reconnects.
+    w.stop_redis()
+    time.sleep(1.0)
+    w.start_redis()
+    c = Client(w.sock)
+    check(c.call("Namespace", "zbnet1")["Arguments"] == [names(1)[0], None], "served after redis-server restarted")
+    with open(w.server_log) as fh:
+        check("is back" in fh.read(), "the server logged the broker's return")
+
+    # DeleteNetResource -> error
+    for net_id, n in (("zbnet", 0), ("zbnet1", 1)):
+        resp = c.call("DeleteNetResource", network(net_id, n, 2))
+        check(resp["Error"] == "" and resp["Arguments"] == [None], f"DeleteNetResource {net_id} answers [nil]")
+        netns, br = names(n)
+        check(not os.path.exists(f"/run/netns/{netns}") and not link_exists(w, br), f"{netns} and {br} are gone")
+    resp = c.call("Namespace", "zbnet")
+    check(resp["Arguments"][0] == "" and "not applied" in resp["Arguments"][1]["Message"],
+          "Namespace of a deleted network is an error")
+
+    # SIGTERM while a request is in flight: it is answered, then exit 0.
+    rid, req = c.request("DeleteNetResource", [network("zbnet2", 2, 1)])
+    c.send_raw(msgpack.packb(req, use_bin_type=True))
+    for _ in range(2000):
+        if c.r.llen(QUEUE) == 0:
+            break
+        time.sleep(0.001)
+    w.server.send_signal(signal.SIGTERM)
+    check(c.reply(rid)["Arguments"] == [None], "the request taken before SIGTERM is answered")
+    rc = w.server.wait(timeout=30)
+    check(rc == 0, f"zos-nr serve exits 0 on SIGTERM (got {rc})")
+    check(not os.path.exists(f"/run/netns/{names(2)[0]}"), "and its work is done")
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    if os.geteuid() != 0:
+        print("skipped: needs root (namespaces)")
+        return 77
+    if not shutil.which("redis-server"):
+        print("skipped: no redis-server (scripts/install-deps.sh)")
+        return 77
+    w = World(os.path.abspath(sys.argv[1]))
+    try:
+        run(w)
+        print("PASSED")
+        return 0
+    except Exception:
+        traceback.print_exc()
+        try:
+            with open(w.server_log) as fh:
+                print("--- zos-nr serve log ---\n" + fh.read())
+        except OSError:
+            pass
+        return 1
+    finally:
+        w.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
