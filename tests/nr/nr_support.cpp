@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "common/sys/file.h"
+#include "common/wg/wg.h"
 
 namespace zos::test::nr {
 
@@ -73,6 +75,28 @@ bool is_v4_name(const std::string& s) {
 
 }  // namespace
 
+std::map<std::string, std::string> tool_env() {
+  std::map<std::string, std::string> e{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+  for (const char* k : {"ZOS_LOG_LEVEL", "ZOS_LOG_FILE"})
+    if (const char* v = std::getenv(k)) e[k] = v;
+  return e;
+}
+
+std::string expected_wg_backend() {
+  const char* e = std::getenv("ZOS_TEST_WG_BACKEND");
+  if (e && *e) return e;
+  return zos::wg::kernel_supported() ? "kernel" : "userspace";
+}
+
+std::string wg_backend_of(const std::string& netns, const std::string& link) {
+  // `ip -d` names the link kind on the line after the flags: "wireguard" for
+  // the kernel's, "tun" for wireguard-go's TUN device.
+  std::string d = sh_out("ip -d -n " + netns + " link show dev " + link + " 2>/dev/null");
+  if (d.find("\n    wireguard") != std::string::npos) return "kernel";
+  if (d.find("\n    tun") != std::string::npos) return "userspace";
+  return d.empty() ? "absent" : "unknown";
+}
+
 Node::Node(const std::string& tag, std::string node_id)
     : name_(ns_name(tag)), id_(std::move(node_id)), data_dir_(tmp_ / "data") {
   quiet("ip netns del " + name_);
@@ -86,7 +110,7 @@ Node::~Node() {
   for (const auto& f : net_files_) {
     auto r = run({"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr"), "delete", f, "--node", id_,
                   "--data-dir", data_dir_, "--public-namespace", public_ns()},
-                 {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
+                 tool_env());
     if (r.status != 0) std::fprintf(stderr, "cleanup: zos-nr delete %s: %s\n", f.c_str(), r.err.c_str());
   }
   for (const auto& n : nr_names_) quiet("ip netns del " + n);
@@ -136,9 +160,9 @@ void Node::drop_container(const std::string& p) { quiet("ip netns del " + fs::pa
 
 std::map<std::string, std::string> Node::env(const std::string& cmd, const std::string& id, const std::string& netns,
                                              const std::string& ifname) const {
-  std::map<std::string, std::string> e{{"CNI_COMMAND", cmd},
-                                       {"CNI_PATH", std::string(ZOS_BIN_DIR) + ":/usr/lib/cni"},
-                                       {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+  auto e = tool_env();
+  e["CNI_COMMAND"] = cmd;
+  e["CNI_PATH"] = std::string(ZOS_BIN_DIR) + ":/usr/lib/cni";
   if (!id.empty()) e["CNI_CONTAINERID"] = id;
   if (!netns.empty()) e["CNI_NETNS"] = netns;
   if (cmd == "ADD" || cmd == "DEL" || cmd == "CHECK") e["CNI_IFNAME"] = ifname;
@@ -167,7 +191,7 @@ Exec Node::manage(std::vector<std::string> args, bool with_data_dir) const {
     argv.push_back("--public-namespace");
     argv.push_back(public_ns());
   }
-  return run(argv, {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}});
+  return run(argv, tool_env());
 }
 
 std::vector<std::string> Node::host_veths() const {

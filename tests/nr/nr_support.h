@@ -53,6 +53,18 @@ json succeeded(const Exec& r);
 // Makes `r` show its output when an assertion on it fails.
 #define NR_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
 
+// The environment zos-nr gets from these tests: PATH, plus ZOS_LOG_LEVEL and
+// ZOS_LOG_FILE when the test process has them (the qemu guest test collects
+// zos-nr's info log that way).
+std::map<std::string, std::string> tool_env();
+
+// The WireGuard backend zos-nr must have picked: $ZOS_TEST_WG_BACKEND when set
+// (the qemu guest insists on "kernel"), else what this kernel offers.
+std::string expected_wg_backend();
+// What the link `link` in namespace `netns` is: "kernel" (link kind
+// wireguard), "userspace" (a TUN device, wireguard-go), "absent" or "unknown".
+std::string wg_backend_of(const std::string& netns, const std::string& link);
+
 // A name unique to this test process: zt-nr-<pid>-<tag>.
 std::string ns_name(const std::string& tag);
 
