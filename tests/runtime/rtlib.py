@@ -282,20 +282,23 @@ exit $rc
 
 
 def plugin_dir(cleanup, tag, capture_dir=None):
-    """A CNI bin dir: our plugins + the reference ones (symlinks); with capture_dir,
-    zos-nr is a logging wrapper around the real one."""
+    """A CNI bin dir: our plugins (copies) + the reference ones (symlinks); with
+    capture_dir, zos-nr is a logging wrapper around the real one.
+
+    Copies, not symlinks: ctr runs with the test's own dir mounted on /opt, so a
+    link to an installed /opt/cni/bin/zos-nr would point back into this dir."""
     d = tempdir(cleanup, tag + "-bin")
     for p in ZOS_PLUGINS:
-        os.symlink(os.path.join(PLUGIN_DIR, p), os.path.join(d, p))
+        shutil.copy2(os.path.join(PLUGIN_DIR, p), os.path.join(d, p))
     for p in sorted(os.listdir(REF_DIR)):
         if p in ZOS_PLUGINS:  # an installed copy of ours: the build's wins
             continue
         os.symlink(os.path.join(REF_DIR, p), os.path.join(d, p))
     if capture_dir:
-        os.unlink(os.path.join(d, "zos-nr"))
         w = os.path.join(d, "zos-nr")
+        os.rename(w, w + ".real")  # beside zos-nft, which it looks for there
         with open(w, "w") as f:
-            f.write(WRAPPER.format(logdir=capture_dir, real=os.path.join(PLUGIN_DIR, "zos-nr")))
+            f.write(WRAPPER.format(logdir=capture_dir, real=w + ".real"))
         os.chmod(w, 0o755)
     return d
 
