@@ -10,7 +10,7 @@
 // Nibbles used here: 0ba0 (node1, exit), 0ba1 (node2), 0ba2 (node3) for the
 // first tenant; 0ba4 (node1), 0ba5 (node2) for the second.
 // wireguard-go serves the links here (no kernel module); in the qemu guest of
-// tests/qemu the same test runs on the kernel backend.
+// tests/qemu the same test runs on the kernel backend (ZOS_TEST_WG_BACKEND).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -195,6 +195,9 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
         CHECK(ping_retry(c[i], c4[j]));
         CHECK(ping_retry(c[i], c6[j]));
       }
+
+    // The backend zos-nr picked by itself (the kernel's in the qemu guest).
+    for (int n : {0xa0, 0xa1, 0xa2}) CHECK(wg_backend_of(nr_netns(n), wg_link(n)) == expected_wg_backend());
 
     // node1's WireGuard lives on its public side: wireguard-go's UDP socket
     // is in node1-pub, not in node1.
