@@ -4,8 +4,9 @@
 // "Internet" netns. A second tenant lives on node1 and node2.
 //
 //   node1-pub: up0 192.168.251.1, fd00:251::1 | inet0 203.0.113.2 ── wan0 (Internet 203.0.113.1, 2001:db8:ff::1)
-//   node2:     up0 192.168.251.2                 (endpoints: node1, node2 IPv4; node3 IPv6)
-//   node3:     up0 192.168.251.3, fd00:251::3
+//   node2:     up0 192.168.251.2, fd00:251::2    (endpoints: node1 IPv4, node2 IPv6;
+//   node3:     up0 192.168.251.3, fd00:251::3     node3 hidden: no endpoint, it keeps
+//                                                 its tunnels up with keepalives)
 //
 // Nibbles used here: 0ba0 (node1, exit), 0ba1 (node2), 0ba2 (node3) for the
 // first tenant; 0ba4 (node1), 0ba5 (node2) for the second.
@@ -85,8 +86,10 @@ std::string tcp_fetch(const std::string& ns, const std::string& addr, int port) 
                 " </dev/null 2>/dev/null");
 }
 
+// A peer entry; `ip` "" is a hidden node: no endpoint for the others to use.
 json wg_peer(int n, const std::string& ip, int port, const zos::wg::Key& priv, bool own) {
-  json c = {{"ip", ip}, {"port", port}, {"key", pub64(priv)}};
+  json c = {{"port", port}, {"key", pub64(priv)}};
+  if (!ip.empty()) c["ip"] = ip;
   if (own) c["private_key"] = key64(priv);
   return {{"type", 0}, {"prefix", prefix(n)}, {"connection", c}};
 }
@@ -106,7 +109,8 @@ json network_of(const std::string& id, uint64_t version, const std::vector<Membe
   for (const auto& m : ms) {
     json peers = json::array();
     for (const auto& p : ms) peers.push_back(wg_peer(p.nibble, p.endpoint, p.port, p.key, &p == &m));
-    json r = {{"node_id", {{"id", m.node_id}}}, {"prefix", prefix(m.nibble)}, {"peers", peers}};
+    json node = {{"id", m.node_id}, {"reachability_v4", m.endpoint.empty() ? "hidden" : "public"}};
+    json r = {{"node_id", node}, {"prefix", prefix(m.nibble)}, {"peers", peers}};
     if (m.nibble == exit_nibble) r["exit_point"] = true;
     res.push_back(r);
   }
@@ -154,8 +158,8 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
 
   int base = 20000 + (::getpid() % 2000) * 10;
   std::vector<Member> t1 = {{0xa0, "node1", "192.168.251.1", base},
-                            {0xa1, "node2", "192.168.251.2", base + 1},
-                            {0xa2, "node3", "fd00:251::3", base + 2}};
+                            {0xa1, "node2", "fd00:251::2", base + 1},
+                            {0xa2, "node3", "", base + 2}};
   std::vector<Member> t2 = {{0xa4, "node1", "192.168.251.1", base + 4}, {0xa5, "node2", "192.168.251.2", base + 5}};
   json exit_conf = {{"ipv4_conf", {{"cidr", "203.0.113.10/24"}, {"gateway", "203.0.113.1"}, {"iface", "inet0"},
                                    {"enable_nat", true}}},
@@ -198,6 +202,18 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
 
     // The backend zos-nr picked by itself (the kernel's in the qemu guest).
     for (int n : {0xa0, 0xa1, 0xa2}) CHECK(wg_backend_of(nr_netns(n), wg_link(n)) == expected_wg_backend());
+
+    // node3 is hidden: it keeps its tunnels up with keepalives, and the
+    // others learnt its endpoint from its packets (none was configured).
+    {
+      std::string ka = sh_out("nsenter --net=/run/netns/" + nr_netns(0xa2) + " wg show " + wg_link(0xa2) +
+                              " persistent-keepalive");
+      INFO(ka);
+      CHECK(ka.find("\t25") != std::string::npos);
+      std::string ep = sh_out("nsenter --net=/run/netns/" + nr_netns(0xa0) + " wg show " + wg_link(0xa0) + " endpoints");
+      INFO(ep);
+      CHECK(ep.find(pub64(t1[2].key) + "\t192.168.251.3:") != std::string::npos);
+    }
 
     // node1's WireGuard lives on its public side: wireguard-go's UDP socket
     // is in node1-pub, not in node1.
