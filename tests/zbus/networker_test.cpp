@@ -105,6 +105,9 @@ TEST_CASE("serve flags", "[zbus]") {
   auto o = nr::parse_serve({"serve", "--broker", "unix:///tmp/r.sock", "--node", "n", "--workers", "3"});
   CHECK(o.workers == 3);
   CHECK(o.node.id == "n");
+  CHECK(o.node.public_netns == "public");
+  CHECK(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--public-namespace", "pub7"}).node.public_netns ==
+        "pub7");
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--node", "n"}), "serve needs --broker");
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x"}), "serve needs --node <id>");
   CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--workers", "0"}),
