@@ -75,6 +75,7 @@ model::Network load(const Args& a) {
 
 json describe(const Node& node, const Applied& ap) {
   json j = {{"network_id", ap.network_id}, {"version", ap.version}, {"namespace", ap.netns}, {"node", ap.node_id}};
+  if (ap.mtu) j["mtu"] = *ap.mtu;
   try {
     auto net = model::Network::parse(ap.network);
     auto r = resolve(net, ap.node_id);
@@ -85,6 +86,7 @@ json describe(const Node& node, const Applied& ap) {
     j["router_veth"] = r.plan.veth;
     j["wireguard"] = r.plan.wg;
     j["exit"] = r.nr.exit_point;
+    if (r.nr.exit_point) j["exit_link"] = r.plan.pub;
     json peers = json::array();
     for (const auto& p : r.nr.peers)
       if (p.prefix.network() != r.plan.prefix) peers.push_back(p.prefix.str());  // keys never shown
@@ -109,7 +111,10 @@ void print_human(std::string& out, const json& j) {
   if (j.contains("prefix")) {
     out += "  prefix     " + j["prefix"].get<std::string>() + "  subnet " + j["subnet"].get<std::string>() + "\n";
     out += "  router     " + j["router"][0].get<std::string>() + ", " + j["router"][1].get<std::string>() + " on " + j["router_veth"].get<std::string>() + "\n";
-    out += "  bridge     " + j["bridge"].get<std::string>() + "\n";
+    out += "  bridge     " + j["bridge"].get<std::string>() +
+           (j.contains("mtu") ? "  mtu " + j["mtu"].dump() : std::string()) + "\n";
+    out += "  wireguard  " + j["wireguard"].get<std::string>() +
+           (j.contains("exit_link") ? "  exit via " + j["exit_link"].get<std::string>() : std::string()) + "\n";
     out += "  peers      " + std::to_string(j["peers"].size()) + (j.value("exit", false) ? "  (exit point)" : "") + "\n";
   }
   out += "  containers " + std::to_string(j["containers"].size()) + "\n";

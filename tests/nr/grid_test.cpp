@@ -293,8 +293,12 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
       json shown = n1.show();
       INFO(shown.dump(2));
       bool seen = false;
-      for (const auto& n : shown)
+      for (const auto& n : shown) {
+        if (n.value("network_id", "") != "t-grid") continue;
+        CHECK(n.value("mtu", 0) == 1420);
+        CHECK(n.value("exit_link", "") == "pub-0ba0-0");
         for (const auto& p : n.value("problems", json::array())) seen = seen || p.get<std::string>().find("pub-0ba0-0") != std::string::npos;
+      }
       CHECK(seen);
     }
     CHECK(n1.manage({"apply", f1[0], "--node", "node1"}).status == 0);
