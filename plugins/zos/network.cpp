@@ -107,7 +107,9 @@ std::optional<ip::Addr> addr(const json& j, const char* key, const std::string& 
 }
 
 // "public"/"hidden"/"ula" or 0-OS's integer enums.
-bool reach(const json& j, const char* key, const std::string& where, bool v4) {
+// 0-OS's enums: ReachabilityV4 Hidden 0 / Public 1, ReachabilityV6 ULA 0 /
+// Public 1 (modules/network.go); in JSON also "public" / "hidden" / "ula".
+bool reach(const json& j, const char* key, const std::string& where) {
   const json* v = opt(j, key);
   if (!v) return true;
   if (v->is_string()) {
@@ -116,7 +118,7 @@ bool reach(const json& j, const char* key, const std::string& where, bool v4) {
     if (s == "hidden" || s == "ula") return false;
     bad(where + "." + key, "must be \"public\", \"hidden\" or \"ula\"");
   }
-  if (v->is_number_integer()) return v4 ? v->get<int>() == 1 : v->get<int>() == 0;
+  if (v->is_number_integer()) return v->get<int>() == 1;
   bad(where + "." + key, "must be a string or an integer");
 }
 
@@ -204,8 +206,8 @@ Network Network::parse(const json& j) {
     } else {
       nr.node_id.id = str(*node, "id", w + ".node_id", true);
       nr.node_id.farmer_id = str(*node, "farmer_id", w + ".node_id");
-      nr.node_id.public_v4 = reach(*node, "reachability_v4", w + ".node_id", true);
-      nr.node_id.public_v6 = reach(*node, "reachability_v6", w + ".node_id", false);
+      nr.node_id.public_v4 = reach(*node, "reachability_v4", w + ".node_id");
+      nr.node_id.public_v6 = reach(*node, "reachability_v6", w + ".node_id");
     }
     auto p = prefix(r, "prefix", w);
     if (!p) bad(w + ".prefix", "is required (the NR's IPv6 /64)");

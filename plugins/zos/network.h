@@ -17,7 +17,7 @@ struct NodeId {
   std::string id;
   std::string farmer_id;
   bool public_v4 = true;  // reachability_v4: "public" (1) or "hidden" (0)
-  bool public_v6 = true;  // reachability_v6: "public" (0) or "ula" (1)
+  bool public_v6 = true;  // reachability_v6: "public" (1) or "ula"/"hidden" (0)
 };
 
 struct WgConnection {

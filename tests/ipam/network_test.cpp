@@ -19,7 +19,7 @@ json zos_object() {
     "allocation_nr": 0,
     "PrefixZero": {"IP": "2a02:1802:5e::", "Mask": "////////AAAAAAAAAAAAAA=="},
     "resources": [
-      {"node_id": {"id": "node1", "farmer_id": "f1", "reachability_v4": 1, "reachability_v6": 0},
+      {"node_id": {"id": "node1", "farmer_id": "f1", "reachability_v4": 1, "reachability_v6": 1},
        "prefix": {"IP": "2a02:1802:5e:10a::", "Mask": "//////////8AAAAAAAAAAA=="},
        "link_local": {"IP": "fe80::10a", "Mask": "//////////8AAAAAAAAAAA=="},
        "exit_point": 1,
@@ -98,7 +98,7 @@ TEST_CASE("network object: \"cidr\" spelled right, node_id as a string, reachabi
   j["exit_point"]["ipv4_conf"]["cidr"] = "185.69.167.0/25";
   j["resources"][1]["node_id"] = "node2";
   j["resources"][0]["node_id"]["reachability_v4"] = 0;  // hidden
-  j["resources"][0]["node_id"]["reachability_v6"] = 1;  // ula
+  j["resources"][0]["node_id"]["reachability_v6"] = 0;  // ula (0-OS: ULA 0, public 1)
   auto n = model::Network::parse(j);
   CHECK(n.exit_point->ipv4_conf->cidr->str() == "185.69.167.0/25");
   CHECK(n.resource_of("node2") != nullptr);
