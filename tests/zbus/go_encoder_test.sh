@@ -4,7 +4,8 @@
 # golang-gopkg-vmihailenco-msgpack.v2-dev = msgpack v4, zbus' encoder, and
 # golang-github-vmihailenco-msgpack.v5-dev), has it encode a 0-OS network
 # with v4 and v5, and checks what zos-nr's converter reads from the bytes
-# (test_zbus "[.go-encoder]").
+# (test_zbus "[.go-encoder]"), then has zos-nr serve apply and delete it
+# from those bytes (tests/zbus/serve_test.py --go-network).
 #
 # usage: go_encoder_test.sh <build dir> <test_zbus>   exit 77 = skipped
 set -eu
@@ -29,3 +30,9 @@ done
 # v4 writes net.IP as its bytes, v5 as its text: the two must differ there.
 if cmp -s "$out/v4.msgpack" "$out/v5.msgpack"; then echo "v4 and v5 wrote the same bytes"; exit 1; fi
 ZOS_GO_MSGPACK_DIR="$out" "$test_zbus" "[.go-encoder]"
+# Live: the same bytes as the argument of ApplyNetResource / DeleteNetResource
+# to zos-nr serve over a real redis-server (needs root; 77 = that part skipped).
+rc=0
+/usr/bin/python3 "$(dirname "$src")/../serve_test.py" "$build/bin/zos-nr" --go-network "$out/v4.msgpack" \
+  "$out/v5.msgpack" || rc=$?
+if [ $rc -eq 77 ]; then echo "live part skipped"; elif [ $rc -ne 0 ]; then exit $rc; fi

@@ -303,7 +303,9 @@ TEST_CASE("Go Network from the real Go encoders", "[.go-encoder]") {
     const auto& r = n.resources[0];
     CHECK(r.node_id.public_v4);
     CHECK_FALSE(r.node_id.public_v6);
-    REQUIRE(r.peers.size() == 3);
+    REQUIRE(r.peers.size() == 4);
+    CHECK(r.peers[3].connection.port == 51840);
+    CHECK(r.peers[3].connection.private_key == "METraOrLxlpdxkFSsUYm2r7uGwr9boF2dQeMfsIwf1c=");
     CHECK(r.peers[0].prefix.str() == "2a02:1802:5e:c41::/64");
     CHECK(r.peers[0].connection.key == "p41Xz8Qm5yUqW0kKq8r3m7H9bC6dE2fG1hJ4kL5mN6o=");
     REQUIRE(r.peers[1].connection.ip);

@@ -130,6 +130,10 @@ func network() Network {
 						Key: "q42Xz8Qm5yUqW0kKq8r3m7H9bC6dE2fG1hJ4kL5mN6o="}},
 					{Type: 0, Prefix: cidr("2a02:1802:5e:c43::/64"), Connection: Wireguard{
 						IP: nil, Key: "r43Xz8Qm5yUqW0kKq8r3m7H9bC6dE2fG1hJ4kL5mN6o="}}, // hidden peer
+					// This NR's own entry: its listen port and private key (a test key).
+					{Type: 0, Prefix: cidr("2a02:1802:5e:c40::/64"), Connection: Wireguard{
+						Port: 51840, Key: "CcQquz6id1Yj+PadYI4SNA1UFOJrhbxxwqhmE4TLNWI=",
+						PrivateKey: "METraOrLxlpdxkFSsUYm2r7uGwr9boF2dQeMfsIwf1c="}},
 				},
 			},
 			{
