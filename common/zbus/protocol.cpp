@@ -1,6 +1,6 @@
 #include "common/zbus/protocol.h"
 
-#include <msgpack.hpp>
+#include "common/zbus/value.h"
 
 namespace zos::zbus {
 
@@ -21,56 +21,6 @@ msgpack::object_handle unpack_whole(std::string_view data) {
   if (off != data.size())
     throw std::runtime_error(std::to_string(data.size() - off) + " bytes after the end of the msgpack value");
   return oh;
-}
-
-const char* type_name(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "bool";
-    case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER: return "integer";
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return "float";
-    case msgpack::type::STR: return "str";
-    case msgpack::type::BIN: return "bin";
-    case msgpack::type::ARRAY: return "array";
-    case msgpack::type::MAP: return "map";
-    case msgpack::type::EXT: return "ext";
-  }
-  return "unknown";
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
-// str, or bin holding UTF-8; nullopt for anything else.
-std::optional<std::string> text_of(const msgpack::object& o) {
-  if (o.type == msgpack::type::STR) return std::string(o.via.str.ptr, o.via.str.size);
-  if (o.type == msgpack::type::BIN) return std::string(o.via.bin.ptr, o.via.bin.size);
-  return std::nullopt;
 }
 
 json to_json(const msgpack::object& o, const std::string& where) {
@@ -218,6 +168,56 @@ std::string read_envelope(const msgpack::object& top, Decoded& d, Request& r) {
 
 }  // namespace
 
+const char* type_name(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return "bool";
+    case msgpack::type::POSITIVE_INTEGER:
+    case msgpack::type::NEGATIVE_INTEGER: return "integer";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return "float";
+    case msgpack::type::STR: return "str";
+    case msgpack::type::BIN: return "bin";
+    case msgpack::type::ARRAY: return "array";
+    case msgpack::type::MAP: return "map";
+    case msgpack::type::EXT: return "ext";
+  }
+  return "unknown";
+}
+
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > s.size()) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// str, or bin holding UTF-8; nullopt for anything else.
+std::optional<std::string> text_of(const msgpack::object& o) {
+  if (o.type == msgpack::type::STR) return std::string(o.via.str.ptr, o.via.str.size);
+  if (o.type == msgpack::type::BIN) return std::string(o.via.bin.ptr, o.via.bin.size);
+  return std::nullopt;
+}
+
 std::string ObjectId::str() const { return version.empty() ? name : name + "@" + version; }
 
 std::string queue_name(const std::string& module, const ObjectId& object) { return module + "." + object.str(); }
@@ -311,13 +311,18 @@ std::string pack_string(std::string_view s) {
 
 std::string pack_nil() { return std::string(1, '\xc0'); }
 
-std::string unpack_string(std::string_view arg) {
-  msgpack::object_handle oh;
+msgpack::object_handle unpack_value(std::string_view arg) {
   try {
-    oh = unpack_whole(arg);
+    return unpack_whole(arg);
+  } catch (const std::bad_alloc&) {
+    throw ArgumentError("too large to decode");
   } catch (const std::exception& e) {
     throw ArgumentError(std::string("not valid msgpack: ") + e.what());
   }
+}
+
+std::string unpack_string(std::string_view arg) {
+  msgpack::object_handle oh = unpack_value(arg);
   auto s = text_of(oh.get());
   if (!s) throw ArgumentError(std::string("a msgpack ") + type_name(oh.get()) + ", expected a string");
   if (!valid_utf8(*s)) throw ArgumentError("the string is not valid UTF-8");
@@ -325,14 +330,7 @@ std::string unpack_string(std::string_view arg) {
 }
 
 json unpack_json(std::string_view arg) {
-  msgpack::object_handle oh;
-  try {
-    oh = unpack_whole(arg);
-  } catch (const std::bad_alloc&) {
-    throw ArgumentError("too large to decode");
-  } catch (const std::exception& e) {
-    throw ArgumentError(std::string("not valid msgpack: ") + e.what());
-  }
+  msgpack::object_handle oh = unpack_value(arg);
   const auto& o = oh.get();
   if (auto text = text_of(o)) {
     auto first = text->find_first_not_of(" \t\r\n");

@@ -4,6 +4,8 @@
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
+#include "common/zbus/value.h"
+#include "plugins/nr/go_network.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
 
@@ -21,13 +23,16 @@ void want_args(const zbus::Request& req, size_t n) {
                         " got " + std::to_string(req.args.size()));
 }
 
-// Argument 0 as a network object. A value that is not one is a protocol
+// Argument 0 as a network object (either form, docs/zbus.md). A value that is not one is a protocol
 // error (the client sent the wrong type); an object the model refuses is
 // the method's error, like any other refusal of the NR code.
 model::Network network_arg(const zbus::Request& req) {
   nlohmann::json j;
   try {
-    j = zbus::unpack_json(req.args[0]);
+    // A Go module's own struct (Go field names, byte-form IPs), or the JSON
+    // network object as a msgpack map or as JSON text.
+    msgpack::object_handle oh = zbus::unpack_value(req.args[0]);
+    j = is_go_network(oh.get()) ? go_network_json(oh.get()) : zbus::unpack_json(req.args[0]);
   } catch (const zbus::ArgumentError& e) {
     throw ProtocolError("invalid argument type [0] for " + req.method + ": expecting a Network: " + e.what());
   }

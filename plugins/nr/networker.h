@@ -5,7 +5,9 @@
 //   DeleteNetResource(Network) error             remove()
 //   Namespace(NetID) (string, error)             the applied NR's namespace
 // The Network argument is the network object (msgpack map with the JSON
-// field names, or a string holding the JSON document); docs/zbus.md.
+// field names, or a string holding the JSON document) or a Go module's
+// modules.Network as vmihailenco/msgpack encodes it (go_network.h);
+// docs/zbus.md.
 #pragma once
 
 #include "common/zbus/protocol.h"

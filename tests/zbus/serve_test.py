@@ -9,6 +9,10 @@ listens on a unix socket in a temp dir. NR prefixes are 2a02:1802:5e:cXX::/64
 also when a check fails.
 
 usage: serve_test.py <path of zos-nr>     exit 0 passed, 1 failed, 77 skipped
+       serve_test.py <path of zos-nr> --go-network <file>...
+           applies and deletes networks encoded by Go (tests/zbus/go/zosnet.go,
+           run by go_encoder_test.sh), sent as the bytes of the argument;
+           netns zt-zg-<pid>, prefix 2a02:1802:5e:c40::/64
 """
 import json
 import os
@@ -60,12 +64,12 @@ class World:
     """The temp dir, redis-server, the node netns and the server; close()
     removes all of it."""
 
-    def __init__(self, zos_nr):
+    def __init__(self, zos_nr, tag="zb"):
         self.zos_nr = zos_nr
-        self.tmp = tempfile.mkdtemp(prefix="zt-zb-")
+        self.tmp = tempfile.mkdtemp(prefix=f"zt-{tag}-")
         self.sock = os.path.join(self.tmp, "redis.sock")
         self.data = os.path.join(self.tmp, "data")
-        self.node = f"zt-zb-{os.getpid()}"
+        self.node = f"zt-{tag}-{os.getpid()}"
         self.nibbles = set()
         self.redis_proc = None
         self.server = None
@@ -268,8 +272,61 @@ def run(w):
     check(not os.path.exists(f"/run/netns/{names(2)[0]}"), "and its work is done")
 
 
+def run_go(w, files):
+    """The Go form: the argument is the bytes Go's msgpack wrote for the
+    Network struct (network zg-go, this node's NR on c40, exit point)."""
+    # The exit's uplink, eth0 in the node namespace (ipv4_conf.iface); a
+    # veth pair, as the kernel may have no dummy driver.
+    w.sh(["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"])
+    w.sh(["ip", "link", "set", "eth0p", "up"])
+    w.sh(["ip", "addr", "add", "192.0.2.2/24", "dev", "eth0"])
+    w.sh(["ip", "link", "set", "eth0", "up"])
+    w.start_redis()
+    w.start_server(workers=1)
+    c = Client(w.sock)
+    w.nibbles.add(0x40)
+    ns, br = names(0x40)
+
+    def call_raw(method, arg):
+        rid, req = c.request(method, [])
+        req["Arguments"] = [arg]
+        c.send_raw(msgpack.packb(req, use_bin_type=True))
+        return c.reply(rid)
+
+    for f in files:
+        with open(f, "rb") as fh:
+            arg = fh.read()
+        name = os.path.basename(f)
+        resp = call_raw("ApplyNetResource", arg)
+        check(resp["Error"] == "" and resp["Arguments"] == [ns, None], f"{name}: ApplyNetResource answers [{ns!r}, nil]: {resp}")
+        check(link_exists(w, br), f"{name}: bridge {br} exists on the node")
+        addrs = w.sh(["ip", "-j", "addr", "show"], ns=ns).stdout
+        check("2a02:1802:5e:c40::1" in addrs, f"{name}: the exit's Ipv6Conf.Addr is on the NR")
+        check(c.call("Namespace", "zg-go")["Arguments"] == [ns, None], f"{name}: Namespace zg-go answers {ns}")
+        with open(os.path.join(w.data, "nr", "networks", "zg-go.json")) as fh:
+            stored = json.load(fh)
+        stored = stored.get("network", stored)  # the applied record holds the object
+        peers = stored["resources"][0]["peers"]
+        check(stored["version"] == 3 and [p["prefix"] for p in peers] ==
+              ["2a02:1802:5e:c41::/64", "2a02:1802:5e:c42::/64", "2a02:1802:5e:c43::/64", "2a02:1802:5e:c40::/64"],
+              f"{name}: the stored object has version 3 and the four peers")
+        wg = w.sh(["wg", "show", "all", "dump"], ns=ns, check_rc=False).stdout
+        for key, endpoint in (("p41Xz8Qm5yUqW0kKq8r3m7H9bC6dE2fG1hJ4kL5mN6o=", "192.0.2.7:51820"),
+                              ("q42Xz8Qm5yUqW0kKq8r3m7H9bC6dE2fG1hJ4kL5mN6o=", "[2001:db8::42]:51821")):
+            check(any(key in line and endpoint in line for line in wg.splitlines()),
+                  f"{name}: WireGuard peer {key[:6]}... at {endpoint}")
+        resp = call_raw("DeleteNetResource", arg)
+        check(resp["Error"] == "" and resp["Arguments"] == [None], f"{name}: DeleteNetResource answers [nil]: {resp}")
+        check(not os.path.exists(f"/run/netns/{ns}") and not link_exists(w, br), f"{name}: {ns} and {br} are gone")
+    w.server.send_signal(signal.SIGTERM)
+    check(w.server.wait(timeout=30) == 0, "zos-nr serve exits 0 on SIGTERM")
+
+
 def main():
-    if len(sys.argv) != 2:
+    go_files = []
+    if len(sys.argv) > 3 and sys.argv[2] == "--go-network":
+        go_files = sys.argv[3:]
+    elif len(sys.argv) != 2:
         print(__doc__)
         return 2
     if os.geteuid() != 0:
@@ -278,9 +335,12 @@ def main():
     if not shutil.which("redis-server"):
         print("skipped: no redis-server (scripts/install-deps.sh)")
         return 77
-    w = World(os.path.abspath(sys.argv[1]))
+    w = World(os.path.abspath(sys.argv[1]), tag="zg" if go_files else "zb")
     try:
-        run(w)
+        if go_files:
+            run_go(w, go_files)
+        else:
+            run(w)
         print("PASSED")
         return 0
     except Exception:
