@@ -49,10 +49,6 @@ void run(const std::string& script, int nsfd, const std::string& search) {
   if (r.status != 0) throw std::runtime_error("nftables: " + (r.err.empty() ? "exit " + std::to_string(r.status) : r.err));
 }
 
-bool exists(const std::string& object, int nsfd, const std::string& search) {
-  return call({}, "list " + object + "\n", nsfd, search).status == 0;
-}
-
 std::string list_json(const std::string& object, int nsfd, const std::string& search) {
   auto r = call({"--list"}, "list " + object + "\n", nsfd, search);
   return r.status == 0 ? r.out : "";

@@ -17,6 +17,18 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
   return s;
 }
 
+namespace {
+
+bool has_nat(const FirewallSpec& s) { return !s.pub_if.empty() && (s.masquerade || !s.dnat.empty()); }
+
+}  // namespace
+
+std::vector<FirewallTable> firewall_tables(const FirewallSpec& s) {
+  std::vector<FirewallTable> out{{kFilterTable, {"input", "forward"}}};
+  if (has_nat(s)) out.push_back({kNatTable, {"prerouting", "postrouting"}});
+  return out;
+}
+
 std::string firewall_script(const FirewallSpec& s) {
   std::string tenant = "{ \"" + s.router_if + "\", \"" + s.wg_if + "\" }";
   std::string out;
@@ -51,7 +63,7 @@ std::string firewall_script(const FirewallSpec& s) {
   }
   out += "  }\n";
   out += "}\n";
-  if (!s.pub_if.empty() && (s.masquerade || !s.dnat.empty())) {
+  if (has_nat(s)) {
     out += "table " + std::string(kNatTable) + " {\n";
     out += "  chain prerouting {\n";
     out += "    type nat hook prerouting priority dstnat; policy accept;\n";

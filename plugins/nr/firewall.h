@@ -30,4 +30,13 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
 // The nftables script that (re)creates the NR's tables.
 std::string firewall_script(const FirewallSpec& spec);
 
+// The tables that script makes ("inet zos-nr", and "ip zos-nr-nat" when the
+// NR masquerades or forwards ports) and their base chains: what CHECK looks
+// for (over nfnetlink, without running zos-nft).
+struct FirewallTable {
+  std::string table;
+  std::vector<std::string> chains;
+};
+std::vector<FirewallTable> firewall_tables(const FirewallSpec& spec);
+
 }  // namespace zos::nr

@@ -3,12 +3,14 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
+#include "common/net/nfnl.h"
 #include "common/net/nft.h"
 #include "common/net/nl.h"
 #include "common/net/sysctl.h"
@@ -230,8 +232,18 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
   });
   for (auto& p : mesh_problems(node, r, nsfd->get())) out.push_back(std::move(p));
   for (auto& p : exit_problems(node, r, nsfd->get())) out.push_back(std::move(p));
-  if (!nft::exists("table " + std::string(kFilterTable), nsfd->get(), node.cni_path))
-    out.push_back("firewall table " + std::string(kFilterTable) + " is missing in " + plan.netns);
+  sys::in_netns(nsfd->get(), [&] {
+    for (const auto& t : firewall_tables(firewall_spec(plan, r.net, r.nr))) {
+      if (!nfnl::table_exists(t.table)) {
+        out.push_back("firewall table " + t.table + " is missing in " + plan.netns);
+        continue;
+      }
+      auto have = nfnl::chains(t.table);
+      for (const auto& c : t.chains)
+        if (std::find(have.begin(), have.end(), c) == have.end())
+          out.push_back("firewall chain " + c + " of table " + t.table + " is missing in " + plan.netns);
+    }
+  });
   return out;
 }
 

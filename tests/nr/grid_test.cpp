@@ -287,9 +287,10 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
     CHECK_FALSE(ping(inet_path, c6[1]));   // not allowed
     server.stop();
 
-    // CHECK of the exit's pub link, and apply puts it back.
+    // CHECK of the exit's pub link and NAT table, and apply puts them back.
     REQUIRE(sh("ip -n " + nr_netns(0xa0) + " link del pub-0ba0-0") == 0);
-    {
+    REQUIRE(sh("nsenter --net=/run/netns/" + nr_netns(0xa0) + " nft delete table ip zos-nr-nat") == 0);
+    auto seen_in_show = [&](const std::string& what) {
       json shown = n1.show();
       INFO(shown.dump(2));
       bool seen = false;
@@ -297,11 +298,14 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
         if (n.value("network_id", "") != "t-grid") continue;
         CHECK(n.value("mtu", 0) == 1420);
         CHECK(n.value("exit_link", "") == "pub-0ba0-0");
-        for (const auto& p : n.value("problems", json::array())) seen = seen || p.get<std::string>().find("pub-0ba0-0") != std::string::npos;
+        for (const auto& p : n.value("problems", json::array())) seen = seen || p.get<std::string>().find(what) != std::string::npos;
       }
-      CHECK(seen);
-    }
+      return seen;
+    };
+    CHECK(seen_in_show("pub-0ba0-0"));
+    CHECK(seen_in_show("firewall table ip zos-nr-nat is missing"));
     CHECK(n1.manage({"apply", f1[0], "--node", "node1"}).status == 0);
+    CHECK_FALSE(seen_in_show("firewall"));
     CHECK(ping_retry(c[1], "203.0.113.1"));
 
     // Version 3 drops node3: node1 and node2 stop reaching it, the rest works.

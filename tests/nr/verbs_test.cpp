@@ -191,6 +191,14 @@ TEST_CASE("nr: CHECK names what is broken (code 110)", "[nr][root][check]") {
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains("firewall") && Catch::Contains("zos-nr"));
   }
+  SECTION("a deleted firewall chain") {
+    REQUIRE(sh("nsenter --net=/run/netns/" + nr_netns(0x05) +
+               " nft 'flush chain inet zos-nr forward; delete chain inet zos-nr forward'") == 0);
+    auto c = chk();
+    NR_SHOW(c);
+    CHECK(code_of(c) == 110);
+    CHECK_THAT(msg_of(c), Catch::Contains("firewall chain forward of table inet zos-nr is missing"));
+  }
   SECTION("a missing container address") {
     std::string a = r["ips"][0]["address"];
     REQUIRE(sh("ip -n " + cname + " addr del " + a + " dev eth0") == 0);

@@ -1,0 +1,62 @@
+// common/net/nfnl: nftables tables and chains read over nfnetlink, checked
+// against tables the nft CLI makes in a namespace of the test's own.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <stdexcept>
+
+#include "common/net/nfnl.h"
+#include "common/sys/netns.h"
+#include "common/nstest.h"
+#include "support/support.h"
+
+using namespace zos;
+using zos::test::NetnsCleanup;
+
+TEST_CASE("nfnl: nftables family names", "[nfnl]") {
+  CHECK(nfnl::family("inet") == 1);  // NFPROTO_INET
+  CHECK(nfnl::family("ip") == 2);    // NFPROTO_IPV4
+  CHECK(nfnl::family("ip6") == 10);  // NFPROTO_IPV6
+  CHECK_THROWS_AS(nfnl::family("ipv4"), std::invalid_argument);
+  CHECK_THROWS_AS(nfnl::table_exists("zos-nr"), std::invalid_argument);
+  CHECK_THROWS_AS(nfnl::table_exists(1, ""), std::invalid_argument);
+  CHECK_THROWS_AS(nfnl::table_exists(1, std::string(300, 'x')), std::invalid_argument);
+}
+
+TEST_CASE("nfnl: tables and chains the nft CLI made", "[nfnl][root]") {
+  ZOS_REQUIRE_ROOT();
+  NetnsCleanup ns{"zt-nc-" + std::to_string(::getpid()) + "-nfnl"};
+  sys::delete_named_netns(ns.name);
+  REQUIRE(sys::create_named_netns(ns.name));
+  auto fd = sys::open_netns(ns.name);
+  auto nft = [&](const std::string& cmd) {
+    REQUIRE(test::sh("nsenter --net=/run/netns/" + ns.name + " nft '" + cmd + "'") == 0);
+  };
+  auto in_ns = [&](auto f) { return sys::in_netns(fd.get(), f); };
+
+  CHECK_FALSE(in_ns([] { return nfnl::table_exists("inet zt-nfnl"); }));
+  CHECK(in_ns([] { return nfnl::chains("inet zt-nfnl"); }).empty());
+
+  nft("add table inet zt-nfnl");
+  nft("add chain inet zt-nfnl input { type filter hook input priority 0; policy accept; }");
+  nft("add chain inet zt-nfnl forward { type filter hook forward priority 0; policy accept; }");
+  nft("add table ip zt-other");
+  nft("add chain ip zt-other input { type filter hook input priority 0; }");
+  CHECK(in_ns([] { return nfnl::table_exists("inet zt-nfnl"); }));
+  CHECK(in_ns([] { return nfnl::table_exists("ip zt-other"); }));
+  // Same name, other family; other name, same family.
+  CHECK_FALSE(in_ns([] { return nfnl::table_exists("ip zt-nfnl"); }));
+  CHECK_FALSE(in_ns([] { return nfnl::table_exists("ip6 zt-nfnl"); }));
+  CHECK_FALSE(in_ns([] { return nfnl::table_exists("inet zt-nfnl2"); }));
+  CHECK(in_ns([] { return nfnl::chains("inet zt-nfnl"); }) == std::vector<std::string>{"input", "forward"});
+  CHECK(in_ns([] { return nfnl::chains("ip zt-other"); }) == std::vector<std::string>{"input"});
+  CHECK(in_ns([] { return nfnl::chains("ip zt-nfnl"); }).empty());
+  // The query follows the thread's namespace: not in the machine's own.
+  CHECK_FALSE(nfnl::table_exists("inet zt-nfnl"));
+
+  nft("delete chain inet zt-nfnl forward");
+  CHECK(in_ns([] { return nfnl::chains("inet zt-nfnl"); }) == std::vector<std::string>{"input"});
+  nft("delete table inet zt-nfnl");
+  CHECK_FALSE(in_ns([] { return nfnl::table_exists("inet zt-nfnl"); }));
+  CHECK(in_ns([] { return nfnl::table_exists("ip zt-other"); }));
+}
