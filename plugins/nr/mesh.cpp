@@ -213,11 +213,10 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
     for (int fam : {AF_INET, AF_INET6})
       for (auto& ri : nl::list_routes(s, fam, RT_TABLE_MAIN))
         if (ri.oif == wg_index && ri.gw && ri.type == RTN_UNICAST) current.push_back(std::move(ri));
-    std::set<std::pair<std::string, std::string>> have;
+    std::set<std::pair<std::string, std::string>> have, routed;
     for (const auto& ri : current) have.insert({ri.dst, *ri.gw});
-    std::set<std::string> dsts;
     auto want = [&](const std::string& dst, const std::string& gw, bool onlink) {
-      dsts.insert(dst);
+      routed.insert({dst, gw});
       if (have.count({dst, gw})) return;
       nl::Route rt;
       rt.dst = dst;
@@ -234,15 +233,10 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
       want("::/0", exit_peer->plan.wg_v6.addr().str(), false);
       want("0.0.0.0/0", exit_peer->plan.wg_v4.addr().str(), true);
     }
+    // Whatever else goes through the link: vanished peers, an old exit, a
+    // destination whose gateway changed (a replace may have kept the old one).
     for (const auto& ri : current) {
-      if (dsts.count(ri.dst) && have.count({ri.dst, *ri.gw})) {
-        // Wanted, unless the same destination now goes via another gateway.
-        bool stale = false;
-        for (const auto& w : wanted)
-          if (ri.dst == w.plan.prefix.str()) stale = *ri.gw != w.plan.wg_v6.addr().str();
-          else if (ri.dst == w.plan.subnet_v4.str()) stale = *ri.gw != w.plan.wg_v4.addr().str();
-        if (!stale) continue;
-      }
+      if (routed.count({ri.dst, *ri.gw})) continue;
       nl::Route old;
       old.dst = ri.dst;
       old.gw = ri.gw;

@@ -67,12 +67,6 @@ struct Extra {
   }
 };
 
-bool ping_retry(const std::string& ns, const std::string& addr) {
-  for (int i = 0; i < 5; ++i)
-    if (ping(ns, addr)) return true;
-  return false;
-}
-
 // ping -M do: the packet must fit unfragmented. Exit status of ping.
 int ping_size(const std::string& ns, const std::string& addr, int size) {
   return sh("timeout 10 nsenter --net=" + ns + " ping -n -q -M do -c 1 -W 2 -s " + std::to_string(size) + " " +

@@ -91,12 +91,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   CHECK(pids_of("wg-0b90-0").empty() == (backend == "kernel"));
   CHECK(pids_of("wg-0b91-0").empty() == (backend == "kernel"));
 
-  // The first packets wait for the handshake: allow a few tries.
-  auto ping_retry = [](const std::string& ns, const std::string& addr) {
-    for (int i = 0; i < 5; ++i)
-      if (ping(ns, addr)) return true;
-    return false;
-  };
+  // The first packets wait for the handshake: ping_retry allows a few tries.
   CHECK(ping_retry(a, b4));
   CHECK(ping_retry(b, a4));
   CHECK(ping_retry(a, b6));

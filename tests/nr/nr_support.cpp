@@ -220,30 +220,24 @@ bool is_v6_name(const std::string& s) {
 }
 }  // namespace
 
-std::vector<std::string> Node::all_leases() const {
+// Reservation files under dataDir/ipam whose names pass `keep`.
+std::vector<std::string> Node::lease_files(bool (*keep)(const std::string&)) const {
   std::vector<std::string> out;
   std::error_code ec;
   if (!fs::exists(data_dir_ + "/ipam", ec)) return out;
   for (auto it = fs::recursive_directory_iterator(data_dir_ + "/ipam", ec); it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (ec) break;
-    auto n = it->path().filename().string();
-    if (it->is_regular_file(ec) && (is_v4_name(n) || is_v6_name(n))) out.push_back(it->path().string());
+    if (it->is_regular_file(ec) && keep(it->path().filename().string())) out.push_back(it->path().string());
   }
   return out;
 }
 
-std::vector<std::string> Node::leases() const {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (!fs::exists(data_dir_ + "/ipam", ec)) return out;
-  for (auto it = fs::recursive_directory_iterator(data_dir_ + "/ipam", ec); it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec) && is_v4_name(it->path().filename().string())) out.push_back(it->path().string());
-  }
-  return out;
+std::vector<std::string> Node::all_leases() const {
+  return lease_files([](const std::string& n) { return is_v4_name(n) || is_v6_name(n); });
 }
+
+std::vector<std::string> Node::leases() const { return lease_files(is_v4_name); }
 
 int Node::leases_of(const std::string& id) const {
   int n = 0;
@@ -270,8 +264,13 @@ int Node::sh_node(const std::string& cmd) const {
 }
 
 bool ping(const std::string& netns_path, const std::string& addr) {
-  std::string n = fs::path(netns_path).filename().string();
-  return sh("ip netns exec " + n + " ping -c 1 -W 2 " + addr + " >/dev/null 2>&1") == 0;
+  return sh("nsenter --net=" + netns_path + " ping -c 1 -W 2 " + addr + " >/dev/null 2>&1") == 0;
+}
+
+bool ping_retry(const std::string& netns_path, const std::string& addr, int tries) {
+  for (int i = 0; i < tries; ++i)
+    if (ping(netns_path, addr)) return true;
+  return false;
 }
 
 namespace {

@@ -139,11 +139,16 @@ class Node {
   std::vector<std::string> net_files_;  // NRs to delete at the end
   std::vector<std::string> nr_names_;   // their namespaces, removed if delete fails
   std::vector<std::string> containers_;
+
+  std::vector<std::string> lease_files(bool (*keep)(const std::string&)) const;
 };
 
 // True when one ping from the container namespace (path /run/netns/<x>) to
 // `addr` is answered.
 bool ping(const std::string& netns_path, const std::string& addr);
+// Like ping(), up to `tries` times: across WireGuard the first packets wait
+// for the handshake.
+bool ping_retry(const std::string& netns_path, const std::string& addr, int tries = 5);
 
 // The container's first IPv4 / IPv6 (no length) in a 0.3.0+ result.
 std::string ip4_of(const json& result);
