@@ -53,10 +53,7 @@ nl::LinkInfo parent_link(nl::Socket& s, const std::string& iface, const std::str
                                                 " namespace: fix ipv4_conf.iface (or publicNamespace)");
     return *l;
   }
-  for (int fam : {AF_INET, AF_INET6})
-    for (const auto& rt : nl::list_routes(s, fam, RT_TABLE_MAIN))
-      if ((rt.dst == "0.0.0.0/0" || rt.dst == "::/0") && rt.oif)
-        if (auto l = nl::get_link_by_index(s, rt.oif)) return *l;
+  if (auto l = uplink(s)) return *l;
   throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": exit_point names no iface and the " + side +
                                             " namespace has no default route to find the uplink by: set ipv4_conf.iface");
 }

@@ -19,16 +19,18 @@ PublicSide public_side(const Node& node) {
   return {sys::open_current_netns(), "host"};
 }
 
+std::optional<nl::LinkInfo> uplink(nl::Socket& s) {
+  for (int fam : {AF_INET, AF_INET6})
+    for (const auto& r : nl::list_routes(s, fam, RT_TABLE_MAIN))
+      if ((r.dst == "0.0.0.0/0" || r.dst == "::/0") && r.oif)
+        if (auto l = nl::get_link_by_index(s, r.oif)) return l;
+  return std::nullopt;
+}
+
 std::optional<unsigned> uplink_mtu(int nsfd) {
   return sys::in_netns(nsfd, [&]() -> std::optional<unsigned> {
     nl::Socket s;
-    for (int fam : {AF_INET, AF_INET6}) {
-      for (const auto& r : nl::list_routes(s, fam, RT_TABLE_MAIN)) {
-        if (r.dst != "0.0.0.0/0" && r.dst != "::/0") continue;
-        if (r.oif == 0) continue;
-        if (auto l = nl::get_link_by_index(s, r.oif)) return l->mtu;
-      }
-    }
+    if (auto l = uplink(s)) return l->mtu;
     return std::nullopt;
   });
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/net/link.h"
 #include "common/sys/fd.h"
 #include "plugins/nr/config.h"
 
@@ -24,6 +25,10 @@ struct PublicSide {
 };
 
 PublicSide public_side(const Node& node);
+
+// The link that carries the default route (IPv4 first, then IPv6) in the
+// socket's namespace; nullopt when there is none.
+std::optional<nl::LinkInfo> uplink(nl::Socket& s);
 
 // The MTU of the link that carries the default route in `nsfd` (IPv4 first,
 // then IPv6); nullopt when there is no default route.
