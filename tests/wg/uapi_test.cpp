@@ -277,10 +277,16 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
   REQUIRE(wait_dead(first->pid));
   CHECK_FALSE(wg.process(w));
   // Killed hard, it leaves its socket file behind, unanswered; its TUN link
-  // went with it.
+  // goes with it (the kernel tears it down as the process exits, which may
+  // trail the pid's end by a moment).
   CHECK(exists(UapiBackend::socket_path(w)));
   CHECK_THROWS_AS(wg.get(w), sys::SysError);
-  CHECK_FALSE(a.in([&] { nl::Socket s; return nl::get_link(s, w); }));
+  bool link_gone = false;
+  for (int i = 0; i < 200 && !link_gone; ++i) {
+    link_gone = !a.in([&] { nl::Socket s; return nl::get_link(s, w).has_value(); });
+    if (!link_gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(link_gone);
 
   REQUIRE(a.in([&] { return wg.create(w); }));
   const auto second = wg.process(w);
