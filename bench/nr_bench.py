@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """zos-nr benchmark: container ADD/DEL into a network resource (NR) against the
-reference bridge + host-local plugins and the kernel floor (ip -batch).
+reference bridge + host-local plugins and the kernel floor (bench/floor_add.c:
+one static process doing the same link, address and route work over libnl).
 
 Runs as root, Debian's python3 only. Everything happens inside a dedicated
 "node" netns made by the bench; plugins are run with
@@ -126,6 +127,14 @@ class Bench:
         if r.returncode:
             shutil.rmtree(self.tmp, ignore_errors=True)
             die("building the rusage launcher failed: " + r.stderr)
+        # The floor: one static process doing an ADD's kernel work over libnl.
+        self.floor = os.path.join(self.tmp, "floor_add")
+        fsrc = os.path.join(ROOT, "bench", "floor_add.c")
+        libs = ["-I/usr/include/libnl3", fsrc, "-lnl-route-3", "-lnl-3", "-lpthread", "-lm"]
+        r = subprocess.run([cc, "-O2", "-static", "-o", self.floor] + libs, capture_output=True, text=True)
+        if r.returncode:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            die("building bench/floor_add.c failed (libnl-3-dev, libnl-route-3-dev): " + r.stderr)
         self.netfile = os.path.join(self.tmp, "network.json")
         self.net = {"network_id": "bench", "version": 1, "allocation_nr": args.alloc,
                     "resources": [{"node_id": {"id": "node1"}, "prefix": args.prefix, "peers": []}]}
@@ -225,21 +234,19 @@ class Bench:
         return self.check(self.run([plugin], env, conf.encode()), "%s %s %s" % (kind, cmd, cid))
 
     def floor_add(self, ns, i):
-        """The kernel's work of an ADD through ip -batch: host side then container side."""
+        """The kernel's work of an ADD (bench/floor_add.c): veth into the container, on the
+        bridge, up; addresses without DAD, up, default routes; IPv6 as zos-ipam would."""
         host = "zfb%d" % i
         addr = "%s.%d.%d" % (FLOOR_NET, (i // 250) % 250, i % 250 + 2)
-        h = ("link add %s type veth peer name eth0 netns %s\n"
-             "link set %s master %s\n"
-             "link set %s up\n") % (host, ns, host, FLOOR_BRIDGE, host)
-        c = ("addr add %s/16 dev eth0\n"
-             "link set eth0 up\n"
-             "route add default via %s.0.1 dev eth0\n") % (addr, FLOOR_NET)
-        s1 = self.check(self.run([self.ip, "-batch", "-"], None, h.encode()), "floor ADD host")
-        s2 = self.check(self.run([self.ip, "-n", ns, "-batch", "-"], None, c.encode()), "floor ADD container")
-        return Sample(s1.wall + s2.wall, s1.cpu + s2.cpu, max(s1.rss, s2.rss), 0, b"", b"")
+        mac = "02:00:00:00:%02x:%02x" % (i // 256 % 256, i % 256)
+        v6 = {"none": [], "both": ["fd97::%x/64" % (i + 2), "fd97::1:%x/64" % (i + 2)]}.get(
+            self.a.ipv6, ["fd97::%x/64" % (i + 2)])
+        argv = [self.floor, "add", host, "/run/netns/" + ns, FLOOR_BRIDGE, mac, "1500",
+                FLOOR_NET + ".0.1", "fd97::1" if v6 else "-", addr + "/16"] + v6
+        return self.check(self.run(argv), "floor ADD")
 
     def floor_del(self, i):
-        return self.check(self.run([self.ip, "-batch", "-"], None, ("link del zfb%d\n" % i).encode()), "floor DEL")
+        return self.check(self.run([self.floor, "del", "zfb%d" % i]), "floor DEL")
 
     def zos_manage(self, *args):
         return self.check(self.run([os.path.join(self.bin, "zos-nr")] + list(args),
@@ -408,7 +415,8 @@ def report(res, args, nsenter_cost):
     for r in rows:
         print("| " + " | ".join(r) + " |")
     print()
-    print("floor: ip -batch (host: veth add + master + up; container: addr + up + route) / ip link del")
+    print("floor: bench/floor_add.c, one static libnl process (veth into the container + IPv6 off + master + up;"
+          " container: addresses + up + default routes) / link del")
     print("CPU = ru_utime+ru_stime of wait4 (process + waited children); RSS = ru_maxrss of wait4")
     fails = [r for r in rows if r[5] == "FAIL"]
     return 1 if fails else 0
