@@ -213,6 +213,8 @@ ServeOptions parse_serve(const std::vector<std::string>& a) {
       o.node.data_dir = value("--data-dir");
     } else if (a[i] == "--key-file") {
       o.node.key_file = value("--key-file");
+    } else if (a[i] == "--identity-file") {
+      o.node.identity_file = value("--identity-file");
     } else if (a[i] == "--public-namespace") {
       o.node.public_netns = value("--public-namespace");
     } else {
