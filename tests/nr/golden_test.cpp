@@ -65,7 +65,7 @@ std::string place(Node& n, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a grid", "[nr][root][grid][golden]") {
+TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a grid", "[nr][root][golden]") {
   ZOS_REQUIRE_ROOT();
   Node n1("z1", node_id(0)), n2("z2", node_id(1)), n3("z3", node_id(2));
   Node* nodes[3] = {&n1, &n2, &n3};
