@@ -4,6 +4,7 @@
 
 #include "common/cni/error.h"
 #include "common/sys/file.h"
+#include "ipam/network_support.h"
 #include "plugins/zos/network.h"
 
 using namespace zos;
@@ -17,15 +18,6 @@ json golden(const std::string& name) {
   return json::parse(*text);
 }
 
-cni::Error error_of(const json& j) {
-  try {
-    model::Network::parse(j);
-  } catch (const cni::Error& e) {
-    return e;
-  }
-  FAIL("parse accepted " << j.dump());
-  return cni::Error(0, "");
-}
 
 }  // namespace
 
@@ -132,7 +124,7 @@ TEST_CASE("0-OS JSON: keys are matched as Go's decoder does", "[ipam][network]")
   }
   SECTION("two folded spellings and no exact one is an error naming both") {
     peer["CONNECTION"] = conn;
-    auto e = error_of(j);
+    auto e = test::parse_error(j);
     CHECK(e.code() == cni::kInvalidConfig);
     CHECK_THAT(e.msg(), Catch::Contains("\"CONNECTION\"") && Catch::Contains("\"Connection\""));
   }
@@ -152,7 +144,7 @@ TEST_CASE("0-OS JSON: IPs, peer types and reachability as 0-OS reads them", "[ip
       CHECK_FALSE(model::Network::parse(j).resources[0].peers[0].connection.ip);
     }
     conn["ip"] = "fd00::1::2";
-    CHECK_THAT(error_of(j).msg(), Catch::Contains("resources[0].peers[0].connection.ip"));
+    CHECK_THAT(test::parse_error(j).msg(), Catch::Contains("resources[0].peers[0].connection.ip"));
     j["exit_point"]["ipv6_conf"]["gateway"] = "<nil>";
     conn["ip"] = "fd00::1";
     CHECK_FALSE(model::Network::parse(j).exit_point->ipv6_conf->gateway);
@@ -161,7 +153,7 @@ TEST_CASE("0-OS JSON: IPs, peer types and reachability as 0-OS reads them", "[ip
     j["resources"][0]["peers"][0]["type"] = 0;
     CHECK(model::Network::parse(j).resources[0].peers[0].type == 0);
     j["resources"][0]["peers"][0]["type"] = "vxlan";
-    auto e = error_of(j);
+    auto e = test::parse_error(j);
     CHECK(e.code() == cni::kInvalidConfig);
     CHECK_THAT(e.msg(), Catch::Contains("resources[0].peers[0].type") && Catch::Contains("vxlan"));
   }
@@ -178,7 +170,7 @@ TEST_CASE("0-OS JSON: IPs, peer types and reachability as 0-OS reads them", "[ip
     CHECK(n.resources[0].node_id.public_v4);
     CHECK_FALSE(n.resources[0].node_id.public_v6);
     node["reachability_v6"] = 2;
-    CHECK_THAT(error_of(j).msg(), Catch::Contains("reachability_v6"));
+    CHECK_THAT(test::parse_error(j).msg(), Catch::Contains("reachability_v6"));
   }
 }
 
@@ -187,17 +179,17 @@ TEST_CASE("0-OS JSON: an exit with only link-local addresses needs prefix_zero a
   json j = golden("three-node-exit");
   SECTION("no prefix_zero") {
     j.erase("prefix_zero");
-    auto e = error_of(j);
+    auto e = test::parse_error(j);
     CHECK(e.code() == cni::kInvalidConfig);
     CHECK_THAT(e.msg(), Catch::Contains("prefix_zero is missing") && Catch::Contains("link-local"));
   }
   SECTION("exit_point a bool: no exit node number") {
     j["resources"][0]["exit_point"] = true;
-    CHECK_THAT(error_of(j).msg(), Catch::Contains("resources[0].exit_point is not a number"));
+    CHECK_THAT(test::parse_error(j).msg(), Catch::Contains("resources[0].exit_point is not a number"));
   }
   SECTION("an exit number 0-OS cannot hold in 4 bits") {
     j["resources"][0]["exit_point"] = 16;
-    CHECK_THAT(error_of(j).msg(), Catch::Contains("resources[0].exit_point is 16"));
+    CHECK_THAT(test::parse_error(j).msg(), Catch::Contains("resources[0].exit_point is 16"));
   }
   SECTION("exit number 3: its own address") {
     j["resources"][0]["exit_point"] = 3;

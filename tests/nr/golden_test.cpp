@@ -129,18 +129,8 @@ TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a 
   {
     // Every pair, v4 and v6, in both networks: the sealed keys opened, the
     // "Connection"s were read, the hidden node dialled out.
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) {
-        if (i == j) continue;
-        INFO("c" << i + 1 << " -> c" << j + 1);
-        CHECK(ping_retry(c[i], c4[j]));
-        CHECK(ping_retry(c[i], c6[j]));
-      }
-    for (int i = 0; i < 2; ++i) {
-      INFO("d" << i + 1 << " -> d" << 2 - i);
-      CHECK(ping_retry(d[i], d4[1 - i]));
-      CHECK(ping_retry(d[i], d6[1 - i]));
-    }
+    check_all_pairs({c[0], c[1], c[2]}, {c4[0], c4[1], c4[2]}, {c6[0], c6[1], c6[2]});
+    check_all_pairs({d[0], d[1]}, {d4[0], d4[1]}, {d6[0], d6[1]});
     // The hidden node keeps its tunnels open; the others learnt its endpoint.
     std::string ka = sh_out("nsenter --net=/run/netns/" + nr_netns(0xc1) + " wg show wg-0bc1-0 persistent-keepalive");
     INFO(ka);

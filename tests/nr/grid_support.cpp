@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+
+#include "nr/nr_support.h"
 #include "support/support.h"
 
 namespace zos::test::nr {
@@ -32,6 +35,17 @@ void Background::stop() {
 
 Extra::~Extra() {
   for (const auto& n : names) sh("ip netns del " + n + " 2>/dev/null");
+}
+
+void check_all_pairs(const std::vector<std::string>& ns, const std::vector<std::string>& v4,
+                     const std::vector<std::string>& v6) {
+  for (size_t i = 0; i < ns.size(); ++i)
+    for (size_t j = 0; j < ns.size(); ++j) {
+      if (i == j) continue;
+      INFO("container " << i + 1 << " -> " << j + 1 << " (" << v4[j] << ", " << v6[j] << ")");
+      CHECK(ping_retry(ns[i], v4[j]));
+      CHECK(ping_retry(ns[i], v6[j]));
+    }
 }
 
 std::string tcp_fetch(const std::string& ns, const std::string& addr, int port) {

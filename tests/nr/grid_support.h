@@ -31,6 +31,11 @@ struct Extra {
   ~Extra();
 };
 
+// Every ordered pair of containers (netns paths) pings over IPv4 and IPv6
+// (their addresses v4[i], v6[i]); each failure is a failed CHECK naming it.
+void check_all_pairs(const std::vector<std::string>& ns, const std::vector<std::string>& v4,
+                     const std::vector<std::string>& v6);
+
 // What a TCP port answers, from inside `ns` (empty when nothing answered).
 // busybox's nc: on the host (busybox-static) and in the qemu guest alike.
 std::string tcp_fetch(const std::string& ns, const std::string& addr, int port);

@@ -138,13 +138,7 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
 
   {
     // The mesh: every container reaches the others, v4 and v6.
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) {
-        if (i == j) continue;
-        INFO("c" << i + 1 << " -> c" << j + 1);
-        CHECK(ping_retry(c[i], c4[j]));
-        CHECK(ping_retry(c[i], c6[j]));
-      }
+    check_all_pairs({c[0], c[1], c[2]}, {c4[0], c4[1], c4[2]}, {c6[0], c6[1], c6[2]});
 
     // The backend zos-nr picked by itself (the kernel's in the qemu guest).
     for (int n : {0xa0, 0xa1, 0xa2}) CHECK(wg_backend_of(nr_netns(n), wg_link(n)) == expected_wg_backend());
