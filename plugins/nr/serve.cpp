@@ -32,7 +32,7 @@ constexpr auto kReplyPatience = 30s;  // how long a reply is retried before it i
 
 constexpr const char* kUsage =
     "usage: zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D] "
-    "[--key-file F] [--public-namespace NS]\n";
+    "[--key-file F] [--identity-file F] [--public-namespace NS]\n";
 
 class Server {
  public:

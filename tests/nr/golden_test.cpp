@@ -162,3 +162,17 @@ TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a 
   for (int i = 0; i < 3; ++i) CHECK(nodes[i]->cni("DEL", confa[i], "golden-c" + std::to_string(i), c[i]).status == 0);
   for (int i = 0; i < 2; ++i) CHECK(nodes[i]->cni("DEL", confb[i], "golden-d" + std::to_string(i), d[i]).status == 0);
 }
+
+TEST_CASE("nr: a key sealed to another node stops `zos-nr apply` before anything is built", "[nr][root][golden]") {
+  ZOS_REQUIRE_ROOT();
+  // node2's object, applied with node1's identity.
+  Node n("zk", node_id(1));
+  std::string wrong = write_identity(n, 0);
+  std::string f = place(n, "three-node-exit");
+  auto r = n.manage({"apply", f, "--node", n.id(), "--identity-file", wrong});
+  NR_SHOW(r);
+  CHECK(r.status == 1);
+  CHECK(r.err.find("not sealed to this node's identity " + node_id(0)) != std::string::npos);
+  CHECK(sh("test -e /run/netns/" + nr_netns(0xc1)) != 0);
+  CHECK_FALSE(n.has_link(nr_bridge(0xc1)));
+}
