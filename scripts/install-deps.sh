@@ -30,6 +30,8 @@ packages=(
   libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
   # tests/zbus/go_encoder_test.sh: a Go module's Network from vmihailenco/msgpack v4 (zbus') and v5
   golang-go golang-gopkg-vmihailenco-msgpack.v2-dev golang-github-vmihailenco-msgpack.v5-dev
+  # zos-nr: 0-OS's sealed private keys (NaCl crypto_box_seal), linked statically
+  libsodium-dev
 )
 
 missing=()

@@ -23,6 +23,9 @@ struct Node {
   std::string cni_path;   // where helpers (zos-nft) may also be found
   std::optional<unsigned> mtu;  // container/NR link MTU; unset: uplink MTU - 80 with a mesh
   std::string public_netns = kDefaultPublicNetns;  // where WireGuard UDP and pub-* live
+  // identityKeyFile: the node's ed25519 seed as 0-OS's identityd keeps it,
+  // which opens a private_key sealed to the node (plugins/nr/keys.h).
+  std::string identity_file;
 };
 
 struct Config {

@@ -20,6 +20,7 @@ namespace {
 
 struct ExitAddrs {
   std::string v4, gw4, v6, gw6;
+  std::string ll6;  // 0-OS's gateway link-local, when the IPv6 was derived
   std::optional<uint32_t> metric4, metric6;
   std::string iface;
 };
@@ -37,6 +38,7 @@ ExitAddrs wanted(const Resource& r) {
   if (ep.ipv6_conf) {
     if (ep.ipv6_conf->addr) w.v6 = ep.ipv6_conf->addr->str();
     if (ep.ipv6_conf->gateway) w.gw6 = ep.ipv6_conf->gateway->str();
+    if (ep.ipv6_conf->link_local) w.ll6 = ep.ipv6_conf->link_local->str();
     if (ep.ipv6_conf->metric) w.metric6 = ep.ipv6_conf->metric;
     if (w.iface.empty()) w.iface = ep.ipv6_conf->iface;
   }
@@ -94,6 +96,7 @@ void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
     nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/autoconf", "0");
     nl::sync_global_addr(s, l->index, AF_INET, w.v4);
     nl::sync_global_addr(s, l->index, AF_INET6, w.v6);
+    if (!w.ll6.empty()) nl::add_addr(s, l->index, w.ll6, {.nodad = true});
     if (!l->up) nl::set_up(s, l->index);
     nl::sync_default_route(s, l->index, AF_INET, w.v4.empty() ? "" : w.gw4, w.metric4);
     nl::sync_default_route(s, l->index, AF_INET6, w.v6.empty() ? "" : w.gw6, w.metric6);
@@ -127,7 +130,7 @@ std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_ns
     }
     if (!l->up) out.push_back("exit link " + r.plan.pub + " is down in " + r.plan.netns);
     auto addrs = nl::list_addrs(s, l->index);
-    for (const auto& want : {w.v4, w.v6}) {
+    for (const auto& want : {w.v4, w.v6, w.ll6}) {
       if (want.empty()) continue;
       bool found = false;
       for (const auto& a : addrs) found = found || a.prefix == want;

@@ -70,12 +70,13 @@ void integer(const Struct& s, const char* go, json& out, const char* key) {
   if (auto n = integer_of(s.get(go), s.at(go))) out[key] = *n;
 }
 
-// bool, or an integer (NetResource.ExitPoint is an int in 0-OS).
+// bool, or an integer, kept as it is (NetResource.ExitPoint is an int in
+// 0-OS: the exit node number, from which the exit's IPv6 may be derived).
 void boolean(const Struct& s, const char* go, json& out, const char* key) {
   const object* v = s.get(go);
   if (!v) return;
   if (v->type == msgpack::type::BOOLEAN) out[key] = v->via.boolean;
-  else out[key] = *integer_of(v, s.at(go)) != json(0);
+  else out[key] = *integer_of(v, s.at(go));
 }
 
 // net.IP: v4 (zbus' encoder) writes its bytes, a bin of 4 or 16; v5 calls

@@ -24,11 +24,13 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--public-namespace NS] [--json]\n"
+    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--identity-file F]\n"
+    "                    [--public-namespace NS] [--json]\n"
     "       zos-nr delete <network.json> --node <id> [--data-dir D] [--public-namespace NS]\n"
     "       zos-nr namespace <network_id> [--data-dir D]\n"
     "       zos-nr show [<network_id>] [--data-dir D] [--json]\n"
-    "       zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D]\n";
+    "       zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D]\n"
+    "                    [--key-file F] [--identity-file F] [--public-namespace NS]\n";
 
 struct Args {
   std::string cmd;
@@ -56,6 +58,7 @@ Args parse(const std::vector<std::string>& a) {
     if (a[i] == "--node") r.node.id = value("--node");
     else if (a[i] == "--data-dir") r.node.data_dir = value("--data-dir");
     else if (a[i] == "--key-file") r.node.key_file = value("--key-file");
+    else if (a[i] == "--identity-file") r.node.identity_file = value("--identity-file");
     else if (a[i] == "--public-namespace") r.node.public_netns = value("--public-namespace");
     else if (a[i] == "--json") r.json = true;
     else if (a[i].rfind("--", 0) == 0) throw Usage("unknown flag " + a[i]);

@@ -2,11 +2,7 @@
 
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <set>
 
 #include "common/cni/error.h"
@@ -15,9 +11,9 @@
 #include "common/net/link.h"
 #include "common/net/nl.h"
 #include "common/net/route.h"
-#include "common/sys/file.h"
 #include "common/sys/netns.h"
 #include "common/wg/wg.h"
+#include "plugins/nr/keys.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/uplink.h"
 
@@ -26,34 +22,6 @@ namespace zos::nr {
 namespace {
 
 constexpr uint16_t kHiddenKeepalive = 25;
-
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-// The key of wgPrivateKeyFile: must be a regular file of mode 0600 (nobody
-// but its owner reads a private key).
-wg::Key key_from_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " is not a regular file");
-  if ((st.st_mode & 07777) != 0600) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " has mode " + mode +
-                                              ": it must be 0600 (chmod 600 " + path + ")");
-  }
-  auto data = sys::read_file(path);
-  if (!data) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " cannot be read");
-  auto k = wg::key_from_base64(trim(*data));
-  if (!k) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " does not hold a base64 WireGuard key");
-  return *k;
-}
 
 std::unique_ptr<wg::Backend> backend_for(const Node& node) {
   return wg::make_backend(wg::Kind::kAuto, node.data_dir + "/wg");
@@ -113,33 +81,17 @@ int ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, int 
   });
 }
 
-void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
+void apply_mesh_impl(const Node& node, const Resource& r, const std::optional<wg::Key>& key, int nsfd) {
   const auto& plan = r.plan;
-  const model::Peer* own = nullptr;
-  for (const auto& p : r.nr.peers)
-    if (same_prefix(p.prefix, r.nr.prefix)) own = &p;
-
-  std::optional<wg::Key> key;
-  if (!node.key_file.empty()) {
-    key = key_from_file(node.key_file);
-  } else if (own && !own->connection.private_key.empty()) {
-    key = wg::key_from_base64(trim(own->connection.private_key));
-    if (!key)
-      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the private_key of peer " +
-                                                own->prefix.str() + " is not a base64 WireGuard key");
-  }
-  if (!own && !key) {
+  const model::Peer* own = own_peer(r);
+  if (!key) {
     spdlog::info("network {}: {} has no WireGuard entry of its own among its peers: no mesh", r.net.network_id,
                  plan.netns);
     return;
   }
-  if (!key)
-    throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the peer entry of " + r.nr.prefix.str() +
-                                              " has no private_key: set it or wgPrivateKeyFile in the config");
 
   // What the device must hold. Every NR but the exit sends the Internet's
   // traffic to the exit NR: its peer carries the default routes.
-  bool hidden = !r.nr.node_id.public_v4;
   const model::NetResource* exit_nr = r.nr.exit_point ? nullptr : r.net.exit_resource();
   const WantedPeer* exit_peer = nullptr;
   std::vector<WantedPeer> wanted;
@@ -149,7 +101,7 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
       spdlog::warn("network {}: peer {} has type {}, not WireGuard: skipped", r.net.network_id, p.prefix.str(), p.type);
       continue;
     }
-    auto pub = wg::key_from_base64(trim(p.connection.key));
+    auto pub = key_from_text(p.connection.key);
     if (!pub)
       throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
                                                 " is not a base64 WireGuard key");
@@ -157,7 +109,10 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
     w.cfg.public_key = *pub;
     bool has_ep = p.connection.ip && !p.connection.ip->empty() && p.connection.port != 0;
     if (has_ep) w.cfg.endpoint = wg::Endpoint{*p.connection.ip, p.connection.port};
-    w.cfg.keepalive = hidden && has_ep ? kHiddenKeepalive : 0;
+    // Hidden on the family of the peer's endpoint (behind NAT, or ULA for
+    // IPv6): keep the path open from this side.
+    bool hidden = has_ep && !(p.connection.ip->is_v4() ? r.nr.node_id.public_v4 : r.nr.node_id.public_v6);
+    w.cfg.keepalive = hidden ? kHiddenKeepalive : 0;
     w.cfg.replace_allowed_ips = true;
     w.cfg.allowed_ips = {ip::Prefix(w.plan.wg_v6.addr(), 128), ip::Prefix(w.plan.wg_v4.addr(), 32), w.plan.prefix,
                          w.plan.subnet_v4};
@@ -250,9 +205,9 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
 
 }  // namespace
 
-void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
+void apply_mesh(const Node& node, const Resource& r, const std::optional<wg::Key>& key, int nr_nsfd) {
   try {
-    apply_mesh_impl(node, r, nr_nsfd);
+    apply_mesh_impl(node, r, key, nr_nsfd);
   } catch (const cni::Error&) {
     throw;
   } catch (const std::exception& e) {
@@ -261,9 +216,7 @@ void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
 }
 
 bool has_mesh(const Node& node, const Resource& r) {
-  bool own = !node.key_file.empty();
-  for (const auto& p : r.nr.peers) own = own || same_prefix(p.prefix, r.nr.prefix);
-  return own;
+  return !node.key_file.empty() || own_peer(r);
 }
 
 std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd) {

@@ -6,9 +6,11 @@
 // addresses; the exit peer's AllowedIPs carry the defaults.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/wg/wg.h"
 #include "plugins/nr/config.h"
 
 namespace zos::nr {
@@ -19,8 +21,9 @@ struct Resource;
 // among its peers, or the node has a key file.
 bool has_mesh(const Node& node, const Resource& r);
 
-// Called by apply() with the NR namespace open, after the firewall.
-void apply_mesh(const Node& node, const Resource& r, int nr_nsfd);
+// Called by apply() with the NR namespace open, after the firewall; `key`
+// is own_private_key() (keys.h), read before anything was built.
+void apply_mesh(const Node& node, const Resource& r, const std::optional<wg::Key>& key, int nr_nsfd);
 
 // What CHECK reports of the mesh: the WireGuard link missing or down in
 // the NR, or no live WireGuard behind it. Empty when the NR has no mesh.

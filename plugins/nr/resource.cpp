@@ -19,6 +19,7 @@
 #include "common/sys/netns.h"
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
+#include "plugins/nr/keys.h"
 #include "plugins/nr/mesh.h"
 #include "plugins/nr/state.h"
 #include "plugins/nr/uplink.h"
@@ -118,6 +119,9 @@ void reattach_containers(nl::Socket& host, const model::Plan& plan, const Node& 
 
 void build(const Node& node, const Resource& r) {
   const auto& plan = r.plan;
+  // The key first: an unusable one (a box sealed to another node) stops the
+  // apply before anything is built.
+  const auto key = own_private_key(node, r);
   nl::Socket host;
   sys::create_named_netns(plan.netns);
   sys::fault_point("nr-after-netns");
@@ -134,7 +138,7 @@ void build(const Node& node, const Resource& r) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
   sys::fault_point("nr-after-firewall");
-  apply_mesh(node, r, nsfd.get());
+  apply_mesh(node, r, key, nsfd.get());
   apply_exit(node, r, nsfd.get());
 }
 

@@ -32,7 +32,7 @@ constexpr auto kReplyPatience = 30s;  // how long a reply is retried before it i
 
 constexpr const char* kUsage =
     "usage: zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D] "
-    "[--key-file F] [--public-namespace NS]\n";
+    "[--key-file F] [--identity-file F] [--public-namespace NS]\n";
 
 class Server {
  public:
@@ -213,6 +213,8 @@ ServeOptions parse_serve(const std::vector<std::string>& a) {
       o.node.data_dir = value("--data-dir");
     } else if (a[i] == "--key-file") {
       o.node.key_file = value("--key-file");
+    } else if (a[i] == "--identity-file") {
+      o.node.identity_file = value("--identity-file");
     } else if (a[i] == "--public-namespace") {
       o.node.public_netns = value("--public-namespace");
     } else {

@@ -1,6 +1,9 @@
 // The 0-OS network object: the document the grid hands to every node of a
-// tenant network. Field names follow 0-OS so an object written for 0-OS is
-// read as is (including Go's {"IP","Mask"} prefixes and the "cird" typo).
+// tenant network. It is read as 0-OS's own decoders read it (fields.h, and
+// modules/network_encoding.go of threefoldtech/zos): peer type "wireguard",
+// reachability "public"/"hidden", "Connection", "<nil>" IPs, "addr/len"
+// prefixes; also the forms of its older struct tags (Go's {"IP","Mask"}
+// prefixes, "PrefixZero", the "cird" typo, integer enums).
 #pragma once
 
 #include <cstdint>
@@ -16,19 +19,24 @@ namespace zos::model {
 struct NodeId {
   std::string id;
   std::string farmer_id;
-  bool public_v4 = true;  // reachability_v4: "public" (1) or "hidden" (0)
-  bool public_v6 = true;  // reachability_v6: "public" (1) or "ula"/"hidden" (0)
+  // reachability_v4: "public" (1) or "hidden" (0); reachability_v6: "public"
+  // (1) or "hidden"/"ula" (0). Absent or "": hidden, Go's zero value, which
+  // is what 0-OS reads then (docs/decisions.md "Reachability").
+  bool public_v4 = false;
+  bool public_v6 = false;
 };
 
 struct WgConnection {
   std::optional<ip::Addr> ip;  // endpoint; none for a hidden node
   uint16_t port = 0;
   std::string key;          // public key, base64
-  std::string private_key;  // only on the entry of the NR itself, base64
+  // Only on the entry of the NR itself: base64, or (0-OS) hex of a NaCl
+  // sealed box to the node's identity key (plugins/nr/keys.h opens it).
+  std::string private_key;
 };
 
 struct Peer {
-  int type = 0;  // 0 = wireguard
+  int type = 0;  // 0 = wireguard (JSON: "wireguard" or 0)
   ip::Prefix prefix;
   WgConnection connection;
 };
@@ -39,6 +47,7 @@ struct NetResource {
   std::optional<ip::Prefix> link_local;
   std::vector<Peer> peers;
   bool exit_point = false;
+  int exit_nr = 0;  // exit_point as an integer: 0-OS's exit node number (0 when a bool)
 };
 
 struct Ipv4Conf {
@@ -58,10 +67,13 @@ struct Ipv4Dnat {
 };
 
 struct Ipv6Conf {
-  std::optional<ip::Prefix> addr;
+  std::optional<ip::Prefix> addr;  // global: a link-local one from 0-OS is replaced (derive_exit_v6)
   std::optional<ip::Addr> gateway;
   uint32_t metric = 0;
   std::string iface;
+  // Set when addr was derived: 0-OS's link-local of its gateway's uplink,
+  // fe80::<exit nr>000:0:0:1/64, which upstream routers may route to.
+  std::optional<ip::Prefix> link_local;
 };
 
 struct ExitPoint {
@@ -102,5 +114,18 @@ struct NetworkSource {
 // Loads the object a source points to; cni::Error(7) when it is missing or
 // malformed, with the path and the fix in the message.
 Network load_network(const NetworkSource& src);
+
+// The exit block as 0-OS's builder writes it (modules/tno) holds only
+// link-local addresses: ipv6_conf.addr fe80::<nibble>:1/64, the exit NR's end
+// of 0-OS's veth to its gateway namespace, whose uplink gets the public
+// address prefix_zero[0:6]:0:<exit nr << 12>::1/64 (GWPubIP6). zos-cni's
+// exit NR is its own gateway: such an addr is replaced by that address, and
+// ipv6_conf.link_local set to 0-OS's fe80::<exit nr << 12>:0:0:1/64
+// (GWPubLL). cni::Error(7) saying what is missing when it cannot be derived.
+// Called by Network::parse.
+void derive_exit_v6(Network& n);
+
+// Parses the exit_point block (exit_point.cpp).
+ExitPoint parse_exit(const nlohmann::json& e);
 
 }  // namespace zos::model

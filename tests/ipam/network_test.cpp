@@ -3,6 +3,7 @@
 
 #include "common/cni/error.h"
 #include "common/sys/file.h"
+#include "ipam/network_support.h"
 #include "plugins/zos/network.h"
 #include "support/support.h"
 
@@ -39,15 +40,6 @@ json zos_object() {
   })");
 }
 
-cni::Error error_of(const json& j) {
-  try {
-    model::Network::parse(j);
-  } catch (const cni::Error& e) {
-    return e;
-  }
-  FAIL("parse accepted " << j.dump());
-  return cni::Error(0, "");
-}
 
 }  // namespace
 
@@ -164,7 +156,7 @@ TEST_CASE("network object: bad fields are error 7 naming the field", "[ipam][net
     SECTION(c.what) {
       json j = zos_object();
       c.spoil(j);
-      auto e = error_of(j);
+      auto e = test::parse_error(j);
       CHECK(e.code() == cni::kInvalidConfig);
       CHECK_THAT(e.msg(), Catch::Contains(c.field));
     }

@@ -12,14 +12,10 @@
 // first tenant; 0ba4 (node1), 0ba5 (node2) for the second.
 // wireguard-go serves the links here (no kernel module); in the qemu guest of
 // tests/qemu the same test runs on the kernel backend (ZOS_TEST_WG_BACKEND).
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <thread>
-
 #include "common/wg/wg.h"
+#include "nr/grid_support.h"
 #include "nr/nr_support.h"
 
 using namespace zos::test;
@@ -30,54 +26,10 @@ namespace {
 std::string key64(const zos::wg::Key& k) { return zos::wg::key_to_base64(k); }
 std::string pub64(const zos::wg::Key& k) { return zos::wg::key_to_base64(zos::wg::public_key_of(k)); }
 
-// A shell command in the background, ended (by its pid) with the scope.
-class Background {
- public:
-  explicit Background(const std::string& cmd) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~Background() { stop(); }
-  // Waits for it to end by itself; its exit status.
-  int wait() {
-    int st = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &st, 0) == pid_) pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// The namespaces that are not nodes: removed at the end, whatever happens.
-struct Extra {
-  std::vector<std::string> names;
-  ~Extra() {
-    for (const auto& n : names) sh("ip netns del " + n + " 2>/dev/null");
-  }
-};
-
 // ping -M do: the packet must fit unfragmented. Exit status of ping.
 int ping_size(const std::string& ns, const std::string& addr, int size) {
   return sh("timeout 10 nsenter --net=" + ns + " ping -n -q -M do -c 1 -W 2 -s " + std::to_string(size) + " " +
             addr + " >/dev/null 2>&1");
-}
-
-// What a TCP port answers, from inside `ns` (empty when nothing answered).
-// busybox's nc: on the host (busybox-static) and in the qemu guest alike.
-std::string tcp_fetch(const std::string& ns, const std::string& addr, int port) {
-  return sh_out("timeout 10 nsenter --net=" + ns + " busybox nc -w 3 " + addr + " " + std::to_string(port) +
-                " </dev/null 2>/dev/null");
 }
 
 // A peer entry; `ip` "" is a hidden node: no endpoint for the others to use.
@@ -186,13 +138,7 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
 
   {
     // The mesh: every container reaches the others, v4 and v6.
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) {
-        if (i == j) continue;
-        INFO("c" << i + 1 << " -> c" << j + 1);
-        CHECK(ping_retry(c[i], c4[j]));
-        CHECK(ping_retry(c[i], c6[j]));
-      }
+    check_all_pairs({c[0], c[1], c[2]}, {c4[0], c4[1], c4[2]}, {c6[0], c6[1], c6[2]});
 
     // The backend zos-nr picked by itself (the kernel's in the qemu guest).
     for (int n : {0xa0, 0xa1, 0xa2}) CHECK(wg_backend_of(nr_netns(n), wg_link(n)) == expected_wg_backend());

@@ -3,7 +3,8 @@
 // (threefoldtech/zos modules/network.go at 0cc94d90, our own definitions)
 // encoded by vmihailenco/msgpack, v4 (what zbus uses) or v5.
 //
-// usage: zosnet v4|v5    (tests/zbus/go_encoder_test.sh builds and runs it)
+// usage: zosnet v4|v5 [golden.json]    (tests/zbus/go_encoder_test.sh builds
+// and runs it); with a file, the network is that object (golden.go).
 package main
 
 import (
@@ -155,17 +156,21 @@ func network() Network {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: zosnet v4|v5")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: zosnet v4|v5 [golden.json]")
 		os.Exit(2)
+	}
+	n := network()
+	if len(os.Args) == 3 {
+		n = goldenNetworkFrom(os.Args[2])
 	}
 	var b []byte
 	var err error
 	switch os.Args[1] {
 	case "v4":
-		b, err = msgpack4.Marshal(network())
+		b, err = msgpack4.Marshal(n)
 	case "v5":
-		b, err = msgpack5.Marshal(network())
+		b, err = msgpack5.Marshal(n)
 	default:
 		err = fmt.Errorf("unknown encoder %q", os.Args[1])
 	}

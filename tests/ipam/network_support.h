@@ -1,0 +1,23 @@
+// Helper of the network object tests (network_test.cpp, zos_json_test.cpp).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/cni/error.h"
+#include "plugins/zos/network.h"
+
+namespace zos::test {
+
+// The error Network::parse raises for `j`; fails the test when it accepts it.
+inline cni::Error parse_error(const nlohmann::json& j) {
+  try {
+    model::Network::parse(j);
+  } catch (const cni::Error& e) {
+    return e;
+  }
+  FAIL("parse accepted " << j.dump());
+  return cni::Error(0, "");
+}
+
+}  // namespace zos::test
