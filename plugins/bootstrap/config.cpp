@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/sys/file.h"
+#include "common/sys/json.h"
 
 namespace zos::bootstrap {
 
@@ -103,8 +104,8 @@ PublicConfig parse_public(const json& o, const std::string& w) {
 ConfigFile parse_config(const std::string& text, const std::string& origin) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = sys::parse_json(text);
+  } catch (const sys::JsonError& e) {
     throw ConfigError("config " + origin + " is not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw ConfigError("config " + origin + " must be a JSON object");
