@@ -23,6 +23,11 @@ Config parse_config(const cni::Request& req) {
   cfg.node.data_dir = str(c, "dataDir");
   if (cfg.node.data_dir.empty()) cfg.node.data_dir = kDefaultDataDir;
   cfg.node.key_file = str(c, "wgPrivateKeyFile");
+  // A plugin's working directory is the runtime's: a relative path would
+  // land wherever that happens to be.
+  for (const auto& [key, path] : {std::pair{"dataDir", cfg.node.data_dir}, {"wgPrivateKeyFile", cfg.node.key_file}})
+    if (!path.empty() && path[0] != '/')
+      throw cni::Error(cni::kInvalidConfig, std::string(key) + " \"" + path + "\" must be an absolute path");
   cfg.node.cni_path = req.env.path;
   if (auto pn = str(c, "publicNamespace"); !pn.empty()) cfg.node.public_netns = pn;
   if (auto m = c.find("mtu"); m != c.end() && !m->is_null()) {

@@ -2,7 +2,9 @@
 
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -32,27 +34,6 @@ std::string trim(const std::string& s) {
   if (b == std::string::npos) return "";
   auto e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
-}
-
-// The key of wgPrivateKeyFile: must be a regular file of mode 0600 (nobody
-// but its owner reads a private key).
-wg::Key key_from_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " is not a regular file");
-  if ((st.st_mode & 07777) != 0600) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " has mode " + mode +
-                                              ": it must be 0600 (chmod 600 " + path + ")");
-  }
-  auto data = sys::read_file(path);
-  if (!data) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " cannot be read");
-  auto k = wg::key_from_base64(trim(*data));
-  if (!k) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " does not hold a base64 WireGuard key");
-  return *k;
 }
 
 std::unique_ptr<wg::Backend> backend_for(const Node& node) {
@@ -123,7 +104,7 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
   if (!node.key_file.empty()) {
     key = key_from_file(node.key_file);
   } else if (own && !own->connection.private_key.empty()) {
-    key = wg::key_from_base64(trim(own->connection.private_key));
+    key = wg_key(own->connection.private_key);
     if (!key)
       throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the private_key of peer " +
                                                 own->prefix.str() + " is not a base64 WireGuard key");
@@ -149,7 +130,7 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
       spdlog::warn("network {}: peer {} has type {}, not WireGuard: skipped", r.net.network_id, p.prefix.str(), p.type);
       continue;
     }
-    auto pub = wg::key_from_base64(trim(p.connection.key));
+    auto pub = wg_key(p.connection.key);
     if (!pub)
       throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
                                                 " is not a base64 WireGuard key");
@@ -249,6 +230,35 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
 }
 
 }  // namespace
+
+std::optional<wg::Key> wg_key(const std::string& text) { return wg::key_from_base64(trim(text)); }
+
+// The key of wgPrivateKeyFile. Opened once, never through a symlink, and
+// judged by what was opened (no stat-then-read race): a regular file owned
+// by root or by the user zos-nr runs as, readable by nobody else.
+wg::Key key_from_file(const std::string& path) {
+  auto fail = [&](const std::string& why) -> wg::Key {
+    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " " + why);
+  };
+  sys::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (errno == ELOOP) return fail("is a symlink: name the key file itself");
+    return fail(std::string("cannot be opened: ") + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(std::string("cannot be examined: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return fail("is not a regular file");
+  if (st.st_uid != 0 && st.st_uid != ::geteuid())
+    return fail("is owned by uid " + std::to_string(st.st_uid) + ": it must belong to root (chown root " + path + ")");
+  if (st.st_mode & 077) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+    return fail(std::string("has mode ") + mode + ": nobody but its owner may read it (chmod 600 " + path + ")");
+  }
+  auto k = wg_key(sys::read_all(fd, path));
+  if (!k) return fail("does not hold a base64 WireGuard key");
+  return *k;
+}
 
 void apply_mesh(const Node& node, const Resource& r, int nr_nsfd) {
   try {

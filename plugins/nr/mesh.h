@@ -9,11 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "common/wg/wg.h"
 #include "plugins/nr/config.h"
 
 namespace zos::nr {
 
 struct Resource;
+
+// A WireGuard key as the object and key files write it: base64, blanks
+// around it ignored. nullopt when it is not one.
+std::optional<wg::Key> wg_key(const std::string& text);
+
+// The key of wgPrivateKeyFile: a regular file (not a symlink) owned by root
+// or the running user, no group/other permissions. cni::Error(7) otherwise.
+wg::Key key_from_file(const std::string& path);
 
 // True when the NR takes part in a mesh: it has a WireGuard entry of its own
 // among its peers, or the node has a key file.
