@@ -188,12 +188,15 @@ TEST_CASE("nr: a bad network object is refused with code 7 naming the field, not
   // A relative dataDir would land in whatever folder the runtime runs in.
   auto file = node.write_network(network("t-refuse", 0xc0));
   json rel = node.conf(file);
-  rel["dataDir"] = "zt-relative-data";
+  std::string rel_dir = "zt-relative-data-" + std::to_string(::getpid());
+  rel["dataDir"] = rel_dir;
   auto r = node.cni("ADD", rel, "refuse-3", "/run/netns/zt-none");
   CHECK(answered_code(r) == 7);
   CHECK(msg_of(r).find("dataDir") != std::string::npos);
   struct stat st;
-  CHECK(::stat("zt-relative-data", &st) != 0);
+  bool made = ::stat(rel_dir.c_str(), &st) == 0;
+  if (made) sh("rm -rf " + rel_dir);  // (in the test's working directory)
+  CHECK_FALSE(made);
   CHECK_FALSE(netns_exists(nr_netns(0xc0)));
 }
 
