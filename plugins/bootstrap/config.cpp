@@ -22,8 +22,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 void check_name(const std::string& n, const std::string& where) {
-  if (n.empty() || n.size() > 15 || n.find_first_of("/ \t\n:") != std::string::npos || n == "." || n == "..")
-    throw ConfigError(where + ": '" + n + "' is not an interface name");
+  // The JSON status names them too, so their bytes must be UTF-8.
+  if (n.empty() || n.size() > 15 || n.find_first_of("/ \t\n:") != std::string::npos || n == "." || n == ".." ||
+      !sys::valid_utf8(n))
+    throw ConfigError(where + ": '" + sys::sanitize_utf8(n) + "' is not an interface name");
 }
 
 std::vector<std::string> names(const json& j, const std::string& where) {
