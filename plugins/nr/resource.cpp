@@ -198,13 +198,13 @@ void check_owner(const State& st, const Resource& r) {
 }
 
 // apply() once the NR's lock is held and the version is known to be current.
-std::string apply_locked(const Node& node, const Resource& r, const State& st, const std::optional<Applied>& prev,
-                         ApplyMode mode, std::optional<unsigned>* mtu) {
+void apply_locked(const Node& node, const Resource& r, const State& st, const std::optional<Applied>& prev,
+                  ApplyMode mode, std::optional<unsigned>* mtu) {
   const auto& net = r.net;
   if (mode == ApplyMode::kFast && prev && prev->version == net.version && prev->netns == r.plan.netns &&
       intact(node, r)) {
     if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
-    return r.plan.netns;
+    return;
   }
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
@@ -217,7 +217,6 @@ std::string apply_locked(const Node& node, const Resource& r, const State& st, c
   st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
   guard.armed = false;
   if (mtu) *mtu = eff.mtu;
-  return r.plan.netns;
 }
 
 [[noreturn]] void stale(const model::Network& net, uint64_t applied) {
@@ -226,20 +225,10 @@ std::string apply_locked(const Node& node, const Resource& r, const State& st, c
                                       ": refusing to go back");
 }
 
-}  // namespace
-
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
-  Resource r = resolve(net, node.id);
-  validate(node, net, r.nr);
-  State st(node.data_dir);
-  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
-  check_owner(st, r);
-  auto prev = st.applied(net.network_id);
-  if (prev && prev->version > net.version) stale(net, prev->version);
-  return apply_locked(node, r, st, prev, mode, mtu);
-}
-
-Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu) {
+// apply() and apply_for_attach(): `join_newer` serves an older object by
+// the applied one instead of refusing it.
+Resource apply_resource(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu,
+                        bool join_newer) {
   Resource r = resolve(net, node.id);
   validate(node, net, r.nr);
   State st(node.data_dir);
@@ -247,6 +236,7 @@ Resource apply_for_attach(const Node& node, const model::Network& net, std::opti
   check_owner(st, r);
   auto prev = st.applied(net.network_id);
   if (prev && prev->version > net.version) {
+    if (!join_newer) stale(net, prev->version);
     // An apply of a newer version got here first: the container joins
     // that one (the runtime's copy of the object is only older).
     spdlog::info("network {}: version {} is applied, newer than the {} of this ADD: attaching to it",
@@ -257,8 +247,18 @@ Resource apply_for_attach(const Node& node, const model::Network& net, std::opti
     r = resolve(current, node.id);
     if (r.plan.netns != locked) stale(net, prev->version);  // its NR moved: not under our lock
   }
-  apply_locked(node, r, st, prev, ApplyMode::kFast, mtu);
+  apply_locked(node, r, st, prev, mode, mtu);
   return r;
+}
+
+}  // namespace
+
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
+  return apply_resource(node, net, mode, mtu, false).plan.netns;
+}
+
+Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu) {
+  return apply_resource(node, net, ApplyMode::kFast, mtu, true);
 }
 
 void remove(const Node& node, const model::Network& net) {
