@@ -10,7 +10,7 @@ root=$PWD
 secs=${FUZZ_SECONDS:-20}
 build=${FUZZ_BUILD:-$root/build-fuzz}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_result fuzz_network fuzz_env fuzz_addr fuzz_zbus)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_result fuzz_network fuzz_env fuzz_addr fuzz_zbus fuzz_cni fuzz_go_network fuzz_uapi fuzz_genl fuzz_bootstrap)
 
 if ! command -v clang++ >/dev/null; then
   echo "fuzz.sh: clang++ is missing (apt-get install clang)" >&2

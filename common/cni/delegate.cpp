@@ -5,6 +5,7 @@
 
 #include "common/log/log.h"
 #include "common/sys/exec.h"
+#include "common/sys/json.h"
 
 namespace zos::cni {
 
@@ -29,14 +30,14 @@ std::optional<Result> delegate(const std::string& type, const std::string& comma
   spdlog::debug("delegate {} {}", command, path);
   auto r = sys::exec({path}, env, stdin_conf ? *stdin_conf : req.raw, {.capture_stderr = false});
   if (r.status != 0) {
-    json e = json::parse(r.out, nullptr, false);
+    json e = sys::parse_json_or_discarded(r.out);
     if (e.is_object() && e.contains("code") && e["code"].is_number_integer())
       throw Error(e["code"].get<int>(), e.value("msg", type + " failed"), e.value("details", ""));
     throw Error(kInternal, type + " " + command + " failed with exit status " + std::to_string(r.status),
                 r.out.substr(0, 512));
   }
   if (command != "ADD") return std::nullopt;
-  json j = json::parse(r.out, nullptr, false);
+  json j = sys::parse_json_or_discarded(r.out);
   if (j.is_discarded()) throw Error(kDecodeFailure, type + " ADD printed a result that is not JSON", r.out.substr(0, 512));
   return Result::parse(j, req.version);
 }

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/cni/error.h"
+#include "common/sys/json.h"
 
 namespace zos::cni {
 
@@ -64,7 +65,8 @@ bool valid_container_id(const std::string& s) { return id_grammar(s); }
 bool valid_network_name(const std::string& s) { return id_grammar(s); }
 
 bool valid_ifname(const std::string& s) {
-  if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
+  // Results name the interface in JSON, so its bytes must be UTF-8.
+  if (s.empty() || s.size() > 15 || s == "." || s == ".." || !sys::valid_utf8(s)) return false;
   for (char c : s)
     if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c))) return false;
   return true;
@@ -103,7 +105,9 @@ Env Env::parse(const std::map<std::string, std::string>& environ) {
                                  "\" is invalid: it must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
   if (attach && !valid_ifname(e.ifname))
     throw Error(kInvalidEnv, "CNI_IFNAME \"" + e.ifname +
-                                 "\" is invalid: 1 to 15 characters, not . or .., no '/', ':' or whitespace");
+                                 "\" is invalid: 1 to 15 bytes of UTF-8, not . or .., no '/', ':' or whitespace");
+  // Results carry it as the interface's sandbox, in JSON.
+  if (!sys::valid_utf8(e.netns)) throw Error(kInvalidEnv, "CNI_NETNS \"" + e.netns + "\" is not valid UTF-8");
   e.args = Args::parse(get("CNI_ARGS"));
   return e;
 }

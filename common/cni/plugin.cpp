@@ -8,6 +8,7 @@
 
 #include "common/cni/version.h"
 #include "common/log/log.h"
+#include "common/sys/json.h"
 #include "common/sys/syscall.h"
 
 namespace zos::cni {
@@ -61,8 +62,8 @@ Request read_request(const Env& env, const std::string& in) {
   r.env = env;
   r.raw = in;
   try {
-    r.conf = json::parse(r.raw);
-  } catch (const json::parse_error& e) {
+    r.conf = sys::parse_json(r.raw);
+  } catch (const sys::JsonError& e) {
     throw Error(kDecodeFailure, "the network config on stdin is not valid JSON", e.what());
   }
   if (!r.conf.is_object()) throw Error(kDecodeFailure, "the network config on stdin must be a JSON object");
@@ -126,7 +127,7 @@ int run(const Handlers& h, const std::map<std::string, std::string>& environ, co
     };
     if (c == "ADD") {
       Result res = need(h.add)(r);
-      out += res.to_json(r.version).dump() + "\n";
+      out += sys::dump_json(res.to_json(r.version)) + "\n";
     } else if (c == "DEL") {
       need(h.del)(r);
     } else if (c == "CHECK") {
@@ -139,13 +140,13 @@ int run(const Handlers& h, const std::map<std::string, std::string>& environ, co
     return 0;
   } catch (const Error& e) {
     spdlog::error("{}: code {}: {}", cmd->second, e.code(), e.msg());
-    out += error_json(e, version).dump() + "\n";
+    out += sys::dump_json(error_json(e, version)) + "\n";
   } catch (const sys::SysError& e) {
     spdlog::error("{}: {}", cmd->second, e.what());
-    out += error_json(Error(kIoFailure, e.what()), version).dump() + "\n";
+    out += sys::dump_json(error_json(Error(kIoFailure, e.what()), version)) + "\n";
   } catch (const std::exception& e) {
     spdlog::error("{}: internal error: {}", cmd->second, e.what());
-    out += error_json(Error(kInternal, std::string("internal error: ") + e.what()), version).dump() + "\n";
+    out += sys::dump_json(error_json(Error(kInternal, std::string("internal error: ") + e.what()), version)) + "\n";
   }
   return 1;
 }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,7 +54,10 @@ std::string write_temp(const std::string& path, const std::string& data, unsigne
 std::optional<std::string> read_file(const std::string& path) {
   int raw = check_or("open " + path, {ENOENT}, [&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
   if (raw < 0) return std::nullopt;
-  Fd fd(raw);
+  return read_all(Fd(raw), path);
+}
+
+std::string read_all(const Fd& fd, const std::string& path) {
   std::string out;
   char buf[8192];
   for (;;) {
@@ -92,8 +96,15 @@ bool remove_if_exists(const std::string& path) {
 }
 
 void clean_temp_files(const std::string& dir) {
-  for (const auto& name : list_dir(dir))
-    if (name.find(".tmp-") != std::string::npos) remove_if_exists(dir + "/" + name);
+  for (const auto& name : list_dir(dir)) {
+    auto at = name.rfind(".tmp-");
+    if (at == std::string::npos) continue;
+    // A writer that still runs may be between write and rename.
+    std::string pid = name.substr(at + 5);
+    bool numeric = !pid.empty() && pid.size() < 10 && pid.find_first_not_of("0123456789") == std::string::npos;
+    if (numeric && (::kill(std::stoi(pid), 0) == 0 || errno == EPERM)) continue;
+    remove_if_exists(dir + "/" + name);
+  }
 }
 
 void make_dirs(const std::string& path, unsigned mode) {

@@ -11,6 +11,8 @@ namespace zos::sys {
 
 // Whole file as a string; nullopt when it does not exist.
 std::optional<std::string> read_file(const std::string& path);
+// The rest of an open file (`path` names it in errors).
+std::string read_all(const Fd& fd, const std::string& path);
 
 // How far a write must survive:
 //   kDurable    a power loss too: fsync of the file and of its folder
@@ -35,8 +37,9 @@ bool create_file_exclusive(const std::string& path, const std::string& data, uns
 // Removes a file; false when it was already gone.
 bool remove_if_exists(const std::string& path);
 
-// Removes the "*.tmp-*" leftovers of killed writers in `dir`. Call it while
-// holding the directory's lock, when no writer can be in flight.
+// Removes the "*.tmp-<pid>" leftovers of killed writers in `dir`: those
+// whose pid no longer runs (a live writer's file stays, so no lock is
+// needed; a recycled pid only delays the cleanup).
 void clean_temp_files(const std::string& dir);
 
 // mkdir -p with `mode` for the folders it creates.

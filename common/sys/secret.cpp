@@ -18,7 +18,7 @@ std::string read_secret_file(const std::string& path, const SecretRules& rules) 
   Fd fd(::open(path.c_str(), flags));
   if (!fd) {
     if (errno == ELOOP)
-      throw std::runtime_error(path + " is a symbolic link: name the file itself");
+      throw std::runtime_error(path + " is a symbolic link (a symlink is never followed to a secret): name the file itself");
     throw std::runtime_error(path + ": " + std::strerror(errno));
   }
   struct stat st {};
@@ -31,6 +31,9 @@ std::string read_secret_file(const std::string& path, const SecretRules& rules) 
     throw std::runtime_error(path + " has mode " + m + ": it must be 0600" +
                              (rules.allow_read_only ? " or 0400" : "") + " (chmod 600 " + path + ")");
   }
+  if (rules.owner_root_or_self && st.st_uid != 0 && st.st_uid != ::geteuid())
+    throw std::runtime_error(path + " is owned by uid " + std::to_string(st.st_uid) +
+                             ": it must belong to root or to the user reading it (chown root " + path + ")");
   if (rules.owner_root && st.st_uid != 0)
     throw std::runtime_error(path + " belongs to uid " + std::to_string(st.st_uid) +
                              ", not root: only root may hold it (chown root " + path + ")");

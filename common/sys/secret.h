@@ -10,6 +10,7 @@ namespace zos::sys {
 struct SecretRules {
   bool follow_symlink = false;  // false: O_NOFOLLOW
   bool owner_root = false;      // the file must belong to root (uid 0)
+  bool owner_root_or_self = false;  // root or the user this process runs as
   bool allow_read_only = false;  // 0400 is accepted beside 0600
 };
 

@@ -225,6 +225,13 @@ Key public_key_of(const Key& private_key) {
   return pub;
 }
 
+std::optional<std::chrono::system_clock::time_point> handshake_time(int64_t sec, int64_t nsec) {
+  constexpr int64_t kMaxSec = int64_t{1} << 33;  // the year 2242; its nanoseconds still fit in 63 bits
+  if ((sec == 0 && nsec == 0) || sec < 0 || sec > kMaxSec || nsec < 0 || nsec >= 1000000000) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec)));
+}
+
 bool kernel_supported() { return KernelBackend::available(); }
 
 std::unique_ptr<Backend> make_backend(Kind kind, const std::string& userspace_state_dir) {

@@ -28,6 +28,11 @@ Key generate_private_key();
 // The public key of a private key (X25519 with the base point), as `wg pubkey`.
 Key public_key_of(const Key& private_key);
 
+// A peer's last handshake as both backends report it (seconds and
+// nanoseconds since the epoch); nullopt for "never" (0, 0) and for values no
+// clock can hold (a reply is input too: out of range is not a time).
+std::optional<std::chrono::system_clock::time_point> handshake_time(int64_t sec, int64_t nsec);
+
 struct Endpoint {
   ip::Addr addr;
   uint16_t port = 0;

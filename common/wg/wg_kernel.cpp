@@ -233,10 +233,7 @@ void parse_peer(nlattr* a, DeviceState& st) {
   if (tb[WGPEER_A_LAST_HANDSHAKE_TIME] && nla_len(tb[WGPEER_A_LAST_HANDSHAKE_TIME]) >= 16) {
     int64_t ts[2];
     std::memcpy(ts, nla_data(tb[WGPEER_A_LAST_HANDSHAKE_TIME]), sizeof ts);
-    if (ts[0] || ts[1])
-      p.last_handshake = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(ts[0]) +
-                                                                          std::chrono::nanoseconds(ts[1])));
+    p.last_handshake = handshake_time(ts[0], ts[1]);
   }
   if (tb[WGPEER_A_RX_BYTES]) p.rx_bytes = nla_get_u64(tb[WGPEER_A_RX_BYTES]);
   if (tb[WGPEER_A_TX_BYTES]) p.tx_bytes = nla_get_u64(tb[WGPEER_A_TX_BYTES]);

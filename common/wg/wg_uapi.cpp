@@ -101,10 +101,7 @@ DeviceState parse_get(const std::string& name, const std::string& reply) {
   PeerState* peer = nullptr;
   int64_t hs_sec = 0, hs_nsec = 0;
   auto finish_peer = [&] {
-    if (peer && (hs_sec || hs_nsec))
-      peer->last_handshake = std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(hs_sec) +
-                                                                          std::chrono::nanoseconds(hs_nsec)));
+    if (peer) peer->last_handshake = handshake_time(hs_sec, hs_nsec);
     hs_sec = hs_nsec = 0;
   };
   size_t pos = 0;

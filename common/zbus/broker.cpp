@@ -147,6 +147,7 @@ void Broker::push(const std::string& key, std::string_view value, int ttl_s) {
   redisAppendCommandArgv(ctx_, 3, a1, n1);
   redisAppendCommandArgv(ctx_, 3, a2, n2);
   std::string err;
+  const char* failed = nullptr;
   for (int i = 0; i < 2; ++i) {
     void* raw = nullptr;
     if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) {
@@ -156,9 +157,12 @@ void Broker::push(const std::string& key, std::string_view value, int ttl_s) {
     }
     Reply r;
     r.r = static_cast<redisReply*>(raw);
-    if (r.r->type == REDIS_REPLY_ERROR && err.empty()) err = std::string(r.r->str, r.r->len);
+    if (r.r->type == REDIS_REPLY_ERROR && err.empty()) {
+      err = std::string(r.r->str, r.r->len);
+      failed = i == 0 ? "RPUSH" : "EXPIRE";
+    }
   }
-  if (!err.empty()) throw BrokerError("RPUSH/EXPIRE " + key + ": " + err);
+  if (!err.empty()) throw RefusedError(std::string(failed) + " " + key + ": " + err);
 }
 
 }  // namespace zos::zbus

@@ -30,6 +30,12 @@ struct BrokerError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The broker refused one command on a working connection (e.g. WRONGTYPE:
+// the key holds another type). Retrying the same command cannot help.
+struct RefusedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class Broker {
  public:
   explicit Broker(BrokerAddress addr);
@@ -45,7 +51,8 @@ class Broker {
 
   // BLPOP key timeout: the popped value, or nullopt when the timeout passed.
   std::optional<std::string> blpop(const std::string& key, int timeout_s);
-  // RPUSH key value; EXPIRE key ttl (one round trip).
+  // RPUSH key value; EXPIRE key ttl (one round trip). RefusedError when
+  // the broker refuses them.
   void push(const std::string& key, std::string_view value, int ttl_s);
 
  private:

@@ -1,5 +1,6 @@
 #include "common/zbus/protocol.h"
 
+#include "common/sys/json.h"
 #include "common/zbus/value.h"
 
 namespace zos::zbus {
@@ -8,14 +9,12 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxDepth = 64;
-
 // Every container or string header claims a size; none can be larger than
 // the payload itself (each element takes at least one byte), so a 5-byte
 // payload never makes the unpacker allocate gigabytes.
 msgpack::object_handle unpack_whole(std::string_view data) {
   std::size_t n = data.size();
-  msgpack::unpack_limit limit(n, n, n, n, n, kMaxDepth);
+  msgpack::unpack_limit limit(n, n, n, n, n, sys::kMaxJsonDepth);
   std::size_t off = 0;
   msgpack::object_handle oh = msgpack::unpack(data.data(), data.size(), off, nullptr, nullptr, limit);
   if (off != data.size())
@@ -185,32 +184,6 @@ const char* type_name(const msgpack::object& o) {
   return "unknown";
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len;
-    uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 // str, or bin holding UTF-8; nullopt for anything else.
 std::optional<std::string> text_of(const msgpack::object& o) {
   if (o.type == msgpack::type::STR) return std::string(o.via.str.ptr, o.via.str.size);
@@ -335,9 +308,11 @@ json unpack_json(std::string_view arg) {
   if (auto text = text_of(o)) {
     auto first = text->find_first_not_of(" \t\r\n");
     if (first != std::string::npos && (*text)[first] == '{') {
-      json j = json::parse(*text, nullptr, false);
-      if (j.is_discarded()) throw ArgumentError("a string that starts like a JSON object but is not valid JSON");
-      return j;
+      try {
+        return sys::parse_json(*text);
+      } catch (const sys::JsonError& e) {
+        throw ArgumentError(std::string("a string that starts like a JSON object but is not one we take: ") + e.what());
+      }
     }
   }
   return to_json(o, "$");

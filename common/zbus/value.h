@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/sys/json.h"
+
 namespace zos::zbus {
 
 // The whole of `arg` as one value; ArgumentError when it is not valid
@@ -21,6 +23,6 @@ const char* type_name(const msgpack::object& o);
 // A str, or a bin holding UTF-8; nullopt for anything else.
 std::optional<std::string> text_of(const msgpack::object& o);
 
-bool valid_utf8(std::string_view s);
+using sys::valid_utf8;
 
 }  // namespace zos::zbus

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/sys/file.h"
+#include "common/sys/json.h"
 
 namespace zos::bootstrap {
 
@@ -21,8 +22,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 void check_name(const std::string& n, const std::string& where) {
-  if (n.empty() || n.size() > 15 || n.find_first_of("/ \t\n:") != std::string::npos || n == "." || n == "..")
-    throw ConfigError(where + ": '" + n + "' is not an interface name");
+  // The JSON status names them too, so their bytes must be UTF-8.
+  if (n.empty() || n.size() > 15 || n.find_first_of("/ \t\n:") != std::string::npos || n == "." || n == ".." ||
+      !sys::valid_utf8(n))
+    throw ConfigError(where + ": '" + sys::sanitize_utf8(n) + "' is not an interface name");
 }
 
 std::vector<std::string> names(const json& j, const std::string& where) {
@@ -103,8 +106,8 @@ PublicConfig parse_public(const json& o, const std::string& w) {
 ConfigFile parse_config(const std::string& text, const std::string& origin) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = sys::parse_json(text);
+  } catch (const sys::JsonError& e) {
     throw ConfigError("config " + origin + " is not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw ConfigError("config " + origin + " must be a JSON object");

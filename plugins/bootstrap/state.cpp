@@ -1,5 +1,7 @@
 #include "plugins/bootstrap/state.h"
 
+#include "common/sys/json.h"
+
 namespace zos::bootstrap {
 
 Store::Store(const std::string& data_dir) : dir_(data_dir + "/bootstrap") {}
@@ -13,8 +15,8 @@ std::optional<nlohmann::json> Store::read(const std::string& name) const {
   auto text = sys::read_file(path(name));
   if (!text) return std::nullopt;
   try {
-    return nlohmann::json::parse(*text);
-  } catch (const nlohmann::json::exception&) {
+    return sys::parse_json(*text);
+  } catch (const sys::JsonError&) {
     return std::nullopt;  // written atomically: only a hand edit gets here
   }
 }

@@ -79,6 +79,8 @@ Config parse_config(const cni::Request& req, bool need_prefix) {
   c.data_dir = str(ipam, "dataDir", "ipam.");
   if (c.data_dir.empty()) c.data_dir = str(conf, "dataDir", "");
   if (c.data_dir.empty()) c.data_dir = kDefaultDataDir;
+  // The plugin runs in the runtime's working directory: relative is nowhere in particular.
+  if (c.data_dir[0] != '/') bad("dataDir \"" + c.data_dir + "\" must be an absolute path");
   c.v6_mode = parse_mode(str(ipam, "ipv6", "ipam."));
   if (auto r = ipam.find("routes"); r != ipam.end() && !r->is_null()) {
     if (!r->is_array()) bad("ipam.routes must be a list of {dst, gw}");

@@ -8,7 +8,9 @@
 #include <set>
 
 #include "common/cni/error.h"
+#include "common/log/log.h"
 #include "common/sys/fault.h"
+#include "common/sys/json.h"
 #include "common/sys/syscall.h"
 #include "plugins/ipam/allocator.h"
 
@@ -75,7 +77,7 @@ std::vector<std::string> DiskStore::names_of(const Lease& l) const {
 std::optional<Lease> DiskStore::read_lease(const std::string& path, std::vector<std::string>* corrupt) {
   auto text = sys::read_file(path);
   if (!text) return std::nullopt;
-  json j = json::parse(*text, nullptr, false);
+  json j = sys::parse_json_or_discarded(*text);
   Lease l;
   bool ok = j.is_object() && j.value("containerID", json()).is_string() && j.value("ifname", json()).is_string();
   if (ok) {
@@ -238,14 +240,25 @@ std::vector<std::string> DiskStore::remove_orphans() {
 }
 
 std::optional<ip::Addr> DiskStore::last_reserved() {
-  auto text = sys::read_file(dir_ + "/last_reserved");
+  std::optional<std::string> text;
+  try {
+    text = sys::read_file(dir_ + "/last_reserved");
+  } catch (const sys::SysError& e) {
+    spdlog::warn("lease hint {}/last_reserved unreadable: {}", dir_, e.what());
+  }
   if (!text) return std::nullopt;
   while (!text->empty() && (text->back() == '\n' || text->back() == ' ')) text->pop_back();
   return ip::Addr::parse(*text);  // a damaged hint is only a hint: ignore it
 }
 
 void DiskStore::set_last_reserved(const ip::Addr& a) {
-  sys::write_file_atomic(dir_ + "/last_reserved", a.str() + "\n", 0600, sys::Sync::kCrashSafe);
+  // Only a hint, written after the lease: failing here (a full disk) must
+  // not fail an ADD whose lease is already taken.
+  try {
+    sys::write_file_atomic(dir_ + "/last_reserved", a.str() + "\n", 0600, sys::Sync::kCrashSafe);
+  } catch (const sys::SysError& e) {
+    spdlog::warn("lease hint {}/last_reserved not written: {}", dir_, e.what());
+  }
 }
 
 }  // namespace zos::ipam

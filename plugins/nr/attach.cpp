@@ -12,6 +12,7 @@
 #include "common/net/route.h"
 #include "common/net/sysctl.h"
 #include "common/sys/fault.h"
+#include "common/sys/file.h"
 #include "common/sys/netns.h"
 #include "plugins/nr/ipam_client.h"
 #include "plugins/nr/state.h"
@@ -242,6 +243,8 @@ void gc(const cni::Request& req, const Config& cfg) {
       errors.push_back(a.host_veth + ": " + e.what());
     }
   }
+  // What writers killed between write and rename left (IPAM's GC does its own).
+  for (const char* d : {"/attachments", "/networks"}) sys::clean_temp_files(st.dir() + d);
   try {
     Ipam(cfg.ipam_type, req).gc(ipam_conf(req, nullptr, ""));
   } catch (const cni::Error& e) {

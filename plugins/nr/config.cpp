@@ -24,6 +24,12 @@ Config parse_config(const cni::Request& req) {
   if (cfg.node.data_dir.empty()) cfg.node.data_dir = kDefaultDataDir;
   cfg.node.key_file = str(c, "wgPrivateKeyFile");
   cfg.node.identity_file = str(c, "identityKeyFile");
+  // A plugin's working directory is the runtime's: a relative path would
+  // land wherever that happens to be.
+  for (const auto& [key, path] : {std::pair{"dataDir", cfg.node.data_dir}, {"wgPrivateKeyFile", cfg.node.key_file},
+                            {"identityKeyFile", cfg.node.identity_file}})
+    if (!path.empty() && path[0] != '/')
+      throw cni::Error(cni::kInvalidConfig, std::string(key) + " \"" + path + "\" must be an absolute path");
   cfg.node.cni_path = req.env.path;
   if (auto pn = str(c, "publicNamespace"); !pn.empty()) cfg.node.public_netns = pn;
   if (auto m = c.find("mtu"); m != c.end() && !m->is_null()) {

@@ -29,13 +29,25 @@ void Ipam::check(const nlohmann::json& conf) const { call("CHECK", conf); }
 void Ipam::gc(const nlohmann::json& conf) const { call("GC", conf); }
 void Ipam::status(const nlohmann::json& conf) const { call("STATUS", conf); }
 
-IpamLease::~IpamLease() {
-  if (!armed_) return;
+cni::Result IpamLease::add() {
+  try {
+    return ipam_.add(conf_);
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+void IpamLease::release() noexcept {
   try {
     ipam_.del(conf_);
   } catch (const std::exception& e) {
     spdlog::error("releasing the IPAM lease of a failed ADD failed: {}", e.what());
   }
+}
+
+IpamLease::~IpamLease() {
+  if (armed_) release();
 }
 
 }  // namespace zos::nr

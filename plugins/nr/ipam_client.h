@@ -32,7 +32,9 @@ class Ipam {
 // An IPAM ADD that is released (IPAM DEL) unless dismissed.
 class IpamLease {
  public:
-  IpamLease(const Ipam& ipam, nlohmann::json conf) : ipam_(ipam), conf_(std::move(conf)), result_(ipam_.add(conf_)) {}
+  // An ADD that fails is released too: a plugin may fail after it wrote
+  // the lease (a full disk), and the runtime may never send DEL.
+  IpamLease(const Ipam& ipam, nlohmann::json conf) : ipam_(ipam), conf_(std::move(conf)), result_(add()) {}
   ~IpamLease();
   IpamLease(const IpamLease&) = delete;
   IpamLease& operator=(const IpamLease&) = delete;
@@ -40,6 +42,9 @@ class IpamLease {
   void dismiss() { armed_ = false; }
 
  private:
+  cni::Result add();
+  void release() noexcept;
+
   const Ipam& ipam_;
   nlohmann::json conf_;
   cni::Result result_;

@@ -23,12 +23,13 @@ struct Secret {
   ~Secret() { crypto::wipe(data.data(), data.size()); }
 };
 
-// The key of wgPrivateKeyFile: a regular file of mode 0600 (nobody but its
-// owner reads a private key).
+// The key of wgPrivateKeyFile: opened once, never through a symlink, and
+// judged on the open descriptor: a regular file of mode 0600 or 0400 owned by root
+// or the user zos-nr runs as (nobody else reads a private key).
 wg::Key key_from_file(const std::string& path) {
   Secret s;
   try {
-    s.data = sys::read_secret_file(path, {.follow_symlink = true});
+    s.data = sys::read_secret_file(path, {.owner_root_or_self = true, .allow_read_only = true});
   } catch (const std::runtime_error& e) {
     invalid(std::string("wgPrivateKeyFile ") + e.what());
   }

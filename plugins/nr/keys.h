@@ -1,5 +1,5 @@
 // The NR's WireGuard private key, from (in this order):
-//   wgPrivateKeyFile      base64, mode 0600
+//   wgPrivateKeyFile      base64; mode 0600 or 0400, root's or the running user's, never a symlink
 //   the private_key of the NR's own peer entry:
 //     base64              the key itself
 //     hex                 a NaCl sealed box to the node's identity key, as

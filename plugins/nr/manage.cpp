@@ -12,6 +12,7 @@
 #include "common/net/link.h"
 #include "common/net/nl.h"
 #include "common/sys/file.h"
+#include "common/sys/json.h"
 #include "common/sys/netns.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
@@ -159,7 +160,7 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
         err += "zos-nr: network " + a.pos[0] + " is not applied on this node\n";
         return 1;
       }
-      if (a.json) out += all.dump(2) + "\n";
+      if (a.json) out += sys::dump_json(all, 2) + "\n";
       else for (const auto& j : all) print_human(out, j);
       return 0;
     }

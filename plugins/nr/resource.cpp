@@ -17,12 +17,14 @@
 #include "common/sys/fault.h"
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
+#include "plugins/nr/attach.h"
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
 #include "plugins/nr/keys.h"
 #include "plugins/nr/mesh.h"
 #include "plugins/nr/state.h"
 #include "plugins/nr/uplink.h"
+#include "plugins/nr/validate.h"
 
 namespace zos::nr {
 
@@ -38,14 +40,32 @@ Resource resolve(const model::Network& net, const std::string& node_id) {
 
 namespace {
 
-// The parts of an NR a warm ADD relies on.
-bool intact(const model::Plan& plan) {
-  if (!sys::netns_exists(plan.netns)) return false;
+// The parts of an NR a warm ADD relies on, and the cheap liveness facts
+// of its mesh (the WireGuard link is there, up, and answers), so that an
+// ADD after a dead wireguard-go heals the NR instead of joining it.
+bool intact(const Node& node, const Resource& r) {
+  const auto& plan = r.plan;
+  auto nsfd = sys::open_netns_if_exists(plan.netns);
+  if (!nsfd || !sys::netns_exists(plan.netns)) return false;
   nl::Socket host;
   auto br = nl::get_link(host, plan.bridge);
   auto veth = nl::get_link(host, plan.veth);
-  return br && veth && veth->master == br->index && veth->up;
+  if (!br || !veth || veth->master != br->index || !veth->up) return false;
+  auto dead = mesh_problems(node, r, nsfd->get());
+  for (const auto& p : dead) spdlog::warn("{}: {}: applying it again", plan.netns, p);
+  return dead.empty();
 }
+
+// Nothing of the NR is on the node yet: a failed apply removes all it made.
+bool absent(nl::Socket& host, const model::Plan& plan) {
+  return !sys::netns_exists(plan.netns) && !nl::get_link(host, plan.bridge) && !nl::get_link(host, plan.veth);
+}
+
+// The router's MAC (the NR end of the router veth), derived from the NR's
+// names: a re-created NR answers with the MAC its containers have cached,
+// so they are not cut off until their neighbour entries expire. The empty
+// "container id" keeps it apart from every container MAC.
+std::string router_mac(const model::Plan& plan) { return model::format_mac(stable_mac("", plan.netns)); }
 
 void setup_namespace(const model::Plan& plan, int nsfd) {
   sys::in_netns(nsfd, [&] {
@@ -84,6 +104,7 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
   if (!h) {
     nl::VethOptions vo;
     vo.peer_netns_fd = nsfd;
+    vo.peer_mac = router_mac(plan);
     vo.mtu = node.mtu;
     nl::create_veth(host, plan.veth, plan.veth, vo);
     h = nl::get_link(host, plan.veth);
@@ -98,6 +119,7 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
     nl::Socket s;
     auto in = nl::get_link(s, plan.veth);
     if (node.mtu && in->mtu != *node.mtu) nl::set_mtu(s, in->index, *node.mtu);
+    if (in->mac != router_mac(plan)) nl::set_mac(s, in->index, router_mac(plan));  // an NR made before it was derived
     nl::add_addr(s, in->index, plan.router_v4.str());
     nl::add_addr(s, in->index, plan.router_v6.str(), {.nodad = true});
     if (!in->up) nl::set_up(s, in->index);
@@ -142,36 +164,105 @@ void build(const Node& node, const Resource& r) {
   apply_exit(node, r, nsfd.get());
 }
 
-}  // namespace
+// The NR's kernel objects: WireGuard, router veth, bridge, namespace (and
+// the exit link in it).
+void teardown(const Node& node, const Resource& r) {
+  remove_mesh(node, r);
+  nl::Socket host;
+  nl::delete_link(host, r.plan.veth);
+  nl::delete_link(host, r.plan.bridge);
+  sys::delete_named_netns(r.plan.netns);
+}
 
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
-  Resource r = resolve(net, node.id);
-  State st(node.data_dir);
-  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
+// Undoes a build that started from nothing, unless dismissed.
+struct BuildGuard {
+  const Node& node;
+  const Resource& r;
+  const State& st;
+  bool armed;
+  bool owner_is_new;
+  ~BuildGuard() {
+    if (!armed) return;
+    try {
+      teardown(node, r);
+      if (owner_is_new) st.remove_owner(r.plan.netns);
+      spdlog::warn("network {}: apply failed, removed what it built of {}", r.net.network_id, r.plan.netns);
+    } catch (const std::exception& e) {
+      spdlog::error("network {}: undoing the failed apply of {} failed: {}", r.net.network_id, r.plan.netns,
+                    e.what());
+    }
+  }
+};
 
-  if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
-    throw cni::Error(kNameClash, "network " + net.network_id + " and network " + *owner + " would both use " +
+void check_owner(const State& st, const Resource& r) {
+  if (auto owner = st.owner(r.plan.netns); owner && *owner != r.net.network_id)
+    throw cni::Error(kNameClash, "network " + r.net.network_id + " and network " + *owner + " would both use " +
                                      r.plan.netns + ", " + r.plan.bridge + " and " + r.plan.veth +
                                      " on this node: give one of them another allocation_nr or prefix");
-  auto prev = st.applied(net.network_id);
-  if (prev && prev->version > net.version)
-    throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +
-                                        " is older than the applied version " + std::to_string(prev->version) +
-                                        ": refusing to go back");
+}
+
+// apply() once the NR's lock is held and the version is known to be current.
+void apply_locked(const Node& node, const Resource& r, const State& st, const std::optional<Applied>& prev,
+                  ApplyMode mode, std::optional<unsigned>* mtu) {
+  const auto& net = r.net;
   if (mode == ApplyMode::kFast && prev && prev->version == net.version && prev->netns == r.plan.netns &&
-      intact(r.plan)) {
+      intact(node, r)) {
     if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
-    return r.plan.netns;
+    return;
   }
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
+  nl::Socket host;
+  BuildGuard guard{node, r, st, absent(host, r.plan), !st.owner(r.plan.netns)};
   st.set_owner(r.plan.netns, net.network_id);
   Node eff = node;
   eff.mtu = effective_mtu(node, has_mesh(node, r));
   build(eff, r);
   st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
+  guard.armed = false;
   if (mtu) *mtu = eff.mtu;
-  return r.plan.netns;
+}
+
+[[noreturn]] void stale(const model::Network& net, uint64_t applied) {
+  throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +
+                                      " is older than the applied version " + std::to_string(applied) +
+                                      ": refusing to go back");
+}
+
+// apply() and apply_for_attach(): `join_newer` serves an older object by
+// the applied one instead of refusing it.
+Resource apply_resource(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu,
+                        bool join_newer) {
+  Resource r = resolve(net, node.id);
+  validate(node, net, r.nr);
+  State st(node.data_dir);
+  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
+  check_owner(st, r);
+  auto prev = st.applied(net.network_id);
+  if (prev && prev->version > net.version) {
+    if (!join_newer) stale(net, prev->version);
+    // An apply of a newer version got here first: the container joins
+    // that one (the runtime's copy of the object is only older).
+    spdlog::info("network {}: version {} is applied, newer than the {} of this ADD: attaching to it",
+                 net.network_id, prev->version, net.version);
+    auto current = model::Network::parse(prev->network);
+    if (current.version != prev->version) stale(net, prev->version);  // a state file edited by hand
+    std::string locked = r.plan.netns;
+    r = resolve(current, node.id);
+    if (r.plan.netns != locked) stale(net, prev->version);  // its NR moved: not under our lock
+  }
+  apply_locked(node, r, st, prev, mode, mtu);
+  return r;
+}
+
+}  // namespace
+
+std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
+  return apply_resource(node, net, mode, mtu, false).plan.netns;
+}
+
+Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu) {
+  return apply_resource(node, net, ApplyMode::kFast, mtu, true);
 }
 
 void remove(const Node& node, const model::Network& net) {
@@ -182,16 +273,13 @@ void remove(const Node& node, const model::Network& net) {
     throw cni::Error(kNameClash, r.plan.netns + " belongs to network " + *owner + ", not " + net.network_id +
                                      ": refusing to delete it");
   spdlog::info("deleting network {} ({})", net.network_id, r.plan.netns);
-  remove_mesh(node, r);
   nl::Socket host;
   for (const auto& a : st.attachments()) {
     if (a.netns != r.plan.netns) continue;
     nl::delete_link(host, a.host_veth);
     st.remove_attachment(a.host_veth);
   }
-  nl::delete_link(host, r.plan.veth);
-  nl::delete_link(host, r.plan.bridge);
-  sys::delete_named_netns(r.plan.netns);
+  teardown(node, r);
   // Leases of this NR, whatever network config made them.
   std::string pool = r.plan.subnet_v4.str();
   pool[pool.find('/')] = '_';

@@ -44,12 +44,20 @@ enum class ApplyMode {
 };
 
 // Makes sure the NR of `net` exists and is current; returns its namespace.
-// A lower version than the applied one is refused (112); equal is a no-op in
-// kFast mode when the namespace, bridge and router veth are there.
+// The object is validated first (validate.h: cni::Error(7), nothing
+// changed). A lower version than the applied one is refused (112); equal is
+// a no-op in kFast mode when the namespace, bridge and router veth are there
+// and the WireGuard link answers. An apply that fails on a node where
+// nothing of the NR existed removes what it built.
 // `mtu`, when given, receives the MTU of the NR's links (unset: kernel
 // default), which container interfaces must take too.
 std::string apply(const Node& node, const model::Network& net, ApplyMode mode,
                   std::optional<unsigned>* mtu = nullptr);
+
+// CNI ADD: apply() in kFast mode, except that an object older than the
+// version applied on the node (the runtime's copy lagging behind an apply)
+// is served by the applied one. Returns the NR the container joins.
+Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu);
 
 // DeleteNetResource: namespace (and all in it), bridge, router veth, the
 // attached containers' host veths, leases and state. Safe to repeat.

@@ -62,7 +62,8 @@ class Server {
     }
     cv_.notify_all();
     for (auto& t : workers) t.join();
-    spdlog::info("stopped: every request taken was answered");
+    if (lost_) spdlog::warn("stopped: {} request(s) taken, {} reply(ies) lost (logged above)", taken_, lost_.load());
+    else spdlog::info("stopped: every request taken ({}) was answered", taken_);
     return 0;
   }
 
@@ -115,6 +116,7 @@ class Server {
         {
           std::lock_guard l(m_);
           jobs_.push_back(std::move(*payload));
+          ++taken_;
         }
         cv_.notify_all();
       } catch (const zbus::BrokerError& e) {
@@ -164,14 +166,27 @@ class Server {
       try {
         broker.push(reply_to, out, kReplyTtlS);
         return;
+      } catch (const zbus::RefusedError& e) {
+        // This request's ReplyTo is unusable (wrong type...): no retry, so
+        // it holds up neither this worker nor a stop.
+        ++lost_;
+        spdlog::error("reply to {} for request {} lost: the broker refused it: {}", reply_to, resp->id, e.what());
+        return;
       } catch (const zbus::BrokerError& e) {
         broker.close();
         if (Clock::now() + backoff > deadline) {
-          spdlog::error("reply to {} for request {} lost: {}", reply_to, resp->id, e.what());
+          ++lost_;
+          spdlog::error("reply to {} for request {} lost: {} (retried for {} s)", reply_to, resp->id, e.what(),
+                        std::chrono::duration_cast<std::chrono::seconds>(kReplyPatience).count());
           return;
         }
         spdlog::warn("reply to {}: {}; retrying in {} ms", reply_to, e.what(), backoff.count());
-        std::this_thread::sleep_for(backoff);
+        if (!pause(backoff)) {
+          ++lost_;
+          spdlog::error("reply to {} for request {} lost: stopping while the broker is unreachable ({})", reply_to,
+                        resp->id, e.what());
+          return;
+        }
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, kBackoffMax);
       }
     }
@@ -184,6 +199,8 @@ class Server {
   std::condition_variable cv_;
   std::deque<std::string> jobs_;
   unsigned busy_ = 0;
+  uint64_t taken_ = 0;           // requests popped (under m_)
+  std::atomic<uint64_t> lost_{0};  // replies that could not be delivered
   bool closing_ = false;
   std::atomic<bool> stop_{false};
 };

@@ -1,6 +1,7 @@
 #include "plugins/nr/state.h"
 
 #include "common/cni/error.h"
+#include "common/sys/json.h"
 
 namespace zos::nr {
 
@@ -11,7 +12,7 @@ namespace {
 std::optional<json> read_json(const std::string& path) {
   auto text = sys::read_file(path);
   if (!text) return std::nullopt;
-  json j = json::parse(*text, nullptr, false);
+  json j = sys::parse_json_or_discarded(*text);
   if (j.is_discarded() || !j.is_object())
     throw cni::Error(cni::kDecodeFailure, "state file " + path + " is corrupt: remove it and apply the network again");
   return j;
@@ -80,7 +81,7 @@ std::vector<AttachmentRecord> State::attachments() const {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
     auto text = sys::read_file(d + "/" + name);
     if (!text) continue;
-    json j = json::parse(*text, nullptr, false);
+    json j = sys::parse_json_or_discarded(*text);
     if (!j.is_object()) continue;  // a torn record cannot exist (atomic writes); skip foreign files
     AttachmentRecord r;
     r.host_veth = name.substr(0, name.size() - 5);

@@ -16,9 +16,7 @@ namespace {
 
 cni::Result add(const cni::Request& req) {
   Config cfg = parse_config(req);
-  auto net = model::load_network(cfg.source);
-  apply(cfg.node, net, ApplyMode::kFast, &cfg.node.mtu);
-  Resource r = resolve(net, cfg.node.id);
+  Resource r = apply_for_attach(cfg.node, model::load_network(cfg.source), &cfg.node.mtu);
   // Shared: many ADDs at once, but no DeleteNetResource under our feet.
   auto lock = State(cfg.node.data_dir).lock(r.plan.netns, sys::FileLock::Mode::kShared);
   return attach(req, cfg, r);

@@ -5,6 +5,7 @@
 #include "common/cni/env.h"
 #include "common/cni/error.h"
 #include "common/sys/file.h"
+#include "common/sys/json.h"
 #include "plugins/zos/fields.h"
 
 namespace zos::model {
@@ -143,8 +144,12 @@ Network load_network(const NetworkSource& src) {
   }
   auto text = sys::read_file(path);
   if (!text) throw cni::Error(cni::kInvalidConfig, "network object file " + path + " does not exist");
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded()) throw cni::Error(cni::kInvalidConfig, "network object file " + path + " is not valid JSON");
+  json j;
+  try {
+    j = sys::parse_json(*text);
+  } catch (const sys::JsonError& e) {
+    throw cni::Error(cni::kInvalidConfig, "network object file " + path + " is not valid JSON: " + e.what());
+  }
   Network n = Network::parse(j);
   if (!src.selected_id.empty() && n.network_id != src.selected_id)
     throw cni::Error(cni::kInvalidConfig, "network object file " + path + " holds network \"" + n.network_id +

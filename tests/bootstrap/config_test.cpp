@@ -55,6 +55,8 @@ TEST_CASE("kernel command line: allow replaces, deny adds", "[config]") {
   CHECK(m.deny == std::vector<std::string>{"eth8", "eth0"});
   CHECK(!parse_cmdline("quiet").allow);
   CHECK_THROWS_AS(parse_cmdline("zos.uplink.deny=a/b"), ConfigError);
+  // The --json status prints these names: bytes that are not UTF-8 would abort the dump.
+  CHECK_THROWS_AS(parse_cmdline("zos.uplink.allow=e\xfft0"), ConfigError);
 }
 
 TEST_CASE("lease script and service file", "[config]") {

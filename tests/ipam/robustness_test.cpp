@@ -176,3 +176,32 @@ TEST_CASE("ipam: a lock holder killed with SIGKILL does not wedge the pool", "[i
   CHECK(add(p, "c2").status == 0);
   CHECK(audit(p).size() == 2);
 }
+
+TEST_CASE("ipam: an ADD whose lease hint cannot be written keeps a whole answer: no stray lease", "[ipam][crash]") {
+  // The hint is written after the lease; a full disk fails only that write.
+  // A directory in its place fails it the same way (rename: EISDIR).
+  Pool p;
+  REQUIRE(sh("mkdir -p " + p.pool_dir() + "/last_reserved/x") == 0);
+  auto r = add(p, "c1");
+  ZOS_SHOW(r);
+  // Either the ADD succeeded with its one lease, or it failed and left none.
+  if (r.status == 0) CHECK(p.lease_files().size() == 1);
+  else CHECK(p.lease_files().empty());
+  CHECK(r.status == 0);
+  CHECK(del(p, "c1").status == 0);
+  CHECK(p.lease_files().empty());
+}
+
+TEST_CASE("ipam: a relative dataDir is refused (the runtime's working directory is nowhere in particular)",
+          "[ipam][config]") {
+  Pool p;
+  std::string rel = "zt-rel-ipam-" + std::to_string(::getpid());
+  auto r = add(p, "c1", p.conf("1.1.0", {{"dataDir", rel}}));
+  ZOS_SHOW(r);
+  CHECK(r.status == 1);
+  CHECK(r.out.find("\"code\":7") != std::string::npos);
+  CHECK(r.out.find("dataDir") != std::string::npos);
+  bool made = sys::read_file(rel + "/ipam/tnet/10.1.10.0_24/10.1.10.2").has_value();
+  if (made) sh("rm -rf " + rel);  // (in the test's working directory)
+  CHECK_FALSE(made);
+}

@@ -230,6 +230,25 @@ def run(w):
     check("not valid msgpack" in error_of(req), "an argument that is not msgpack")
     check(c.call("Namespace", "zbnet")["Arguments"] == [ns0, None], "served after all of them")
 
+    # ReplyTo keys that hold another Redis type (WRONGTYPE): each reply is
+    # lost at once, said so in the log, and never retried like a broker
+    # outage, so the next request (two workers) is not held up.
+    for i in range(4):
+        key = f"zt-zb-wrongtype-{i}"
+        c.r.set(key, "a string, not a list")
+        _, req = c.request("Namespace", ["zbnet"], reply_to=key)
+        c.send_raw(msgpack.packb(req, use_bin_type=True))
+    t0 = time.monotonic()
+    check(c.call("Namespace", "zbnet")["Arguments"] == [ns0, None], "served after four WRONGTYPE ReplyTo keys")
+    took = time.monotonic() - t0
+    print(f"     (answered {took * 1000:.0f} ms after them)")
+    check(took < 5, f"without waiting for them ({took:.1f}s)")
+    with open(w.server_log) as fh:
+        lost = [l for l in fh if "lost: the broker refused it" in l and "WRONGTYPE" in l]
+    check(len(lost) == 4, f"each lost reply is logged as refused ({len(lost)})")
+    for i in range(4):
+        c.r.delete(f"zt-zb-wrongtype-{i}")
+
     # Two workers: requests for two networks at once.
     ids = []
     for net_id, n in (("zbnet1", 1), ("zbnet2", 2)):
@@ -265,10 +284,13 @@ def run(w):
         if c.r.llen(QUEUE) == 0:
             break
         time.sleep(0.001)
+    t0 = time.monotonic()
     w.server.send_signal(signal.SIGTERM)
     check(c.reply(rid)["Arguments"] == [None], "the request taken before SIGTERM is answered")
     rc = w.server.wait(timeout=30)
+    took = time.monotonic() - t0
     check(rc == 0, f"zos-nr serve exits 0 on SIGTERM (got {rc})")
+    check(took < 5, f"within a few seconds of SIGTERM ({took:.1f}s)")
     check(not os.path.exists(f"/run/netns/{names(2)[0]}"), "and its work is done")
 
 

@@ -1,0 +1,45 @@
+// JSON from untrusted bytes, and JSON that is printed back to a caller.
+//
+// nlohmann::json parses iteratively, but copying, comparing and dumping a
+// value recurse once per level: a document nested 100,000 deep parses and
+// then overflows the stack in the first copy. parse_json() refuses such a
+// document before the parser sees it. dump_json() never throws on strings
+// that are not UTF-8 (the default dump() does, type_error.316): error
+// replies echo what the caller sent, whatever its bytes.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace zos::sys {
+
+// Deeper than this is refused. The deepest document zos-cni reads (a
+// network object) nests 6 levels; msgpack arguments are capped at 64.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Why a text is not a JSON document we take.
+struct JsonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The deepest nesting of arrays and objects in `text` (strings skipped;
+// a malformed text gives what was seen before it went wrong).
+int json_depth(std::string_view text);
+
+// Parses `text`; JsonError saying what is wrong (too deep, syntax, bad
+// UTF-8), with every byte of the message valid UTF-8.
+nlohmann::json parse_json(std::string_view text);
+
+// parse_json() that returns a discarded value (is_discarded()) instead.
+nlohmann::json parse_json_or_discarded(std::string_view text);
+
+// dump() that writes U+FFFD for bytes that are not UTF-8.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
+bool valid_utf8(std::string_view s);
+// `s` with every byte that is not part of valid UTF-8 as U+FFFD.
+std::string sanitize_utf8(std::string_view s);
+
+}  // namespace zos::sys
