@@ -49,14 +49,14 @@ def rootfs_tar():
     return buf.getvalue()
 
 
-def oci_archive(path, layer, name=IMAGE):
+def oci_archive(path, layer, name=IMAGE, cmd=("/bin/sh",)):
     """An OCI image archive (oci-layout, index.json, blobs) holding one layer."""
     def blob(data):
         return "sha256:" + hashlib.sha256(data).hexdigest()
     gz = gzip.compress(layer, mtime=0)
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
-        "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
+        "config": {"Cmd": list(cmd), "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [blob(layer)]},
     }).encode()
     manifest = json.dumps({
