@@ -8,14 +8,26 @@
 using namespace zos::test;
 using namespace zos::test::nr;
 
+namespace {
+
+// Two networks (a, b) written to the node's folder and a config serving both
+// through networksDir; returns the config, `file_a` is a's object file.
+json two_network_conf(Node& node, const std::string& a, int na, const std::string& b, int nb, std::string& file_a) {
+  file_a = node.write_network(network(a, na));
+  node.write_network(network(b, nb));
+  json conf = node.conf(file_a);
+  conf.erase("networkFile");
+  conf["networksDir"] = file_a.substr(0, file_a.rfind('/'));
+  return conf;
+}
+
+}  // namespace
+
 TEST_CASE("nr: networksDir serves every tenant with one config", "[nr][root][networks-dir]") {
   ZOS_REQUIRE_ROOT();
   Node node;
-  std::string fa = node.write_network(network("t-dir-a", 0x80));
-  node.write_network(network("t-dir-b", 0x81));
-  json conf = node.conf(fa);
-  conf.erase("networkFile");
-  conf["networksDir"] = fa.substr(0, fa.rfind('/'));
+  std::string fa;
+  json conf = two_network_conf(node, "t-dir-a", 0x80, "t-dir-b", 0x81, fa);
 
   auto ca = node.container("dir-a");
   auto cb = node.container("dir-b");
@@ -58,11 +70,8 @@ TEST_CASE("nr: networksDir serves every tenant with one config", "[nr][root][net
 TEST_CASE("nr: pod namespaces pick the network of networksDir", "[nr][root][networks-dir]") {
   ZOS_REQUIRE_ROOT();
   Node node;
-  std::string fa = node.write_network(network("t-ns-a", 0x82));
-  node.write_network(network("t-ns-b", 0x83));
-  json conf = node.conf(fa);
-  conf.erase("networkFile");
-  conf["networksDir"] = fa.substr(0, fa.rfind('/'));
+  std::string fa;
+  json conf = two_network_conf(node, "t-ns-a", 0x82, "t-ns-b", 0x83, fa);
   conf["podNamespaces"] = {{"tenant-a", "t-ns-a"}};
   conf["podNamespaceAsNetwork"] = true;
   auto cri = [](const std::string& ns) {  // what containerd's CRI plugin sends

@@ -31,19 +31,7 @@ import runtimes  # noqa: E402
 NA, NB = 0x40, 0x41
 PAUSE = "docker.io/library/zt-pause:latest"
 
-CONFIG = """version = 2
-root = "{d}/root"
-state = "{d}/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "{d}/c.sock"
-[ttrpc]
-  address = "{d}/c.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{d}/opt"
-[plugins."io.containerd.grpc.v1.cri"]
+CRI_CONFIG = """[plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{pause}"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
@@ -160,7 +148,7 @@ def test(c):
             "capabilities": {"portMappings": True, "ipRanges": True},
             "ipam": {"type": "zos-ipam", "ipv6": "both"}}]})
     with open(os.path.join(d, "config.toml"), "w") as f:
-        f.write(CONFIG.format(d=d, bins=bins, pause=PAUSE))
+        f.write(runtimes.containerd_config(d, cri=True) + CRI_CONFIG.format(d=d, bins=bins, pause=PAUSE))
 
     holder = Holder(c, node)
 

@@ -87,14 +87,17 @@ def oci_archive(path, layer, name=IMAGE, cmd=("/bin/sh",)):
 
 # ---- containerd ---------------------------------------------------------------
 
-CONTAINERD_CONFIG = """version = 2
+def containerd_config(d, cri=False):
+    """containerd's config.toml: every path under d; snapshotters this machine
+    cannot serve stay off, and so does CRI unless asked for (ctr needs none)."""
+    off = ([] if cri else ["io.containerd.grpc.v1.cri"]) + [
+        "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+        "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+        "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+    return f"""version = 2
 root = "{d}/root"
 state = "{d}/state"
-# No CRI (ctr needs none); snapshotters this machine cannot serve stay off.
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
+disabled_plugins = {json.dumps(off)}
 [grpc]
   address = "{d}/c.sock"
 [ttrpc]
@@ -137,7 +140,7 @@ class Containerd:
         self.fifo = os.path.join(self.d, "fifo")
         self.ids = []
         with open(os.path.join(self.d, "config.toml"), "w") as f:
-            f.write(CONTAINERD_CONFIG.format(d=self.d))
+            f.write(containerd_config(self.d))
         self.sock = os.path.join(self.d, "c.sock")
         self.logf = open(os.path.join(self.d, "containerd.log"), "w")
         self.proc = subprocess.Popen(node.enter() + ["containerd", "--config", os.path.join(self.d, "config.toml")],
