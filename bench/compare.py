@@ -5,7 +5,8 @@ cni-test harness, as containerd/CRI-O/podman call plugins) and by direct
 exec, for ADD, CHECK and DEL (wall, CPU, peak RSS of the plugin processes),
 the Nth ADD at 1, 50 and 250 containers, and K concurrent ADDs; then, when
 bench/runtimes_bench.py is there, container start to ready through
-containerd and podman. Prints markdown tables.
+containerd and podman, and pod ready (RunPodSandbox) through containerd's
+CRI plugin. Prints markdown tables.
 
   sudo bench/compare.py [--quick] [--bin build/bin] [--n 250] [--concurrent 32]
 

@@ -97,13 +97,17 @@ set(CPACK_STRIP_FILES ON)
 # zos-nr, zos-ipam and zos-bootstrap are static; dpkg-shlibdeps finds what
 # zos-nft links (libnftables1, libc6, libstdc++6, libgcc-s1) with versions.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Added to what shlibdeps finds: libnftables resolves the protocol names of
+# the NR firewall (icmp, ipv6-icmp) through /etc/protocols, which is netbase's.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "netbase")
 # Run-time helpers, none needed to attach a container on a kernel with
-# WireGuard: wireguard-go where the kernel has none, wg to look at links,
-# udhcpc and ip(8) for zos-bootstrap's DHCP probe and lease script.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, wireguard-tools, busybox-static | busybox | udhcpc, iproute2")
-# nft(8) to inspect the NR firewall; the reference plugins (portmap) that the
-# example conflist chains after zos-nr.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nftables, containernetworking-plugins")
+# WireGuard: wireguard-go where the kernel has none, udhcpc and ip(8) for
+# zos-bootstrap's DHCP probe and lease script. All small.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, busybox-static | busybox | udhcpc, iproute2")
+# wg(8) to look at links (wireguard-tools recommends the kernel modules
+# package, i.e. a kernel image: ~470 MB); nft(8) to inspect the NR firewall;
+# the reference plugins (loopback, which containerd's CRI needs; bandwidth).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "wireguard-tools, nftables, containernetworking-plugins")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR})
 # Only the zos-cni component: a conflist in /etc/cni/net.d would take over a

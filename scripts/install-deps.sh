@@ -28,6 +28,10 @@ packages=(
   iperf3 strace
   # zos-nr serve (zbus over Redis) and its test: a real redis-server, a Python client
   libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
+  # tests/runtime/cri_test.py: a CRI v1 client (gRPC stubs compiled from a subset .proto)
+  python3-grpcio python3-grpc-tools
+  # tests/package: a fresh bookworm root for the minimal-install test
+  debootstrap
   # tests/zbus/go_encoder_test.sh: a Go module's Network from vmihailenco/msgpack v4 (zbus') and v5
   golang-go golang-gopkg-vmihailenco-msgpack.v2-dev golang-github-vmihailenco-msgpack.v5-dev
   # zos-nr: 0-OS's sealed private keys (NaCl crypto_box_seal), linked statically

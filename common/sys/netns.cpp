@@ -58,22 +58,22 @@ void switch_back_or_abort(int fd) {
   }
 }
 
-// Makes /run/netns exist and be a shared mount point, so namespace mounts
-// made below it propagate to (and from) other mount namespaces. A plain
-// folder is first bind-mounted on itself to become a mount point.
-void make_run_dir_shared() {
-  for (bool made_mount = false;;) {
-    if (::mount("", kNetnsRunDir, "none", MS_SHARED | MS_REC, nullptr) == 0) return;
-    if (errno != EINVAL || made_mount)
-      throw_errno(std::string("mount --make-rshared ") + kNetnsRunDir);
-    check(std::string("mount --rbind ") + kNetnsRunDir + " on itself",
-          [&] { return ::mount(kNetnsRunDir, kNetnsRunDir, "none", MS_BIND | MS_REC, nullptr); });
-    made_mount = true;
-  }
+// Makes /run/netns a shared mount when it is a mount point (as `ip netns add`
+// and podman leave it), so namespace mounts made below it propagate to (and
+// from) the mount namespaces that share it. A plain folder (what containerd's
+// CRI plugin leaves) stays a plain folder: bind-mounting it on itself, as
+// iproute2 does, would copy every namespace mount already in it (the pod's own
+// /run/netns/cni-... that CRI mounts before calling ADD), and the hidden
+// original would keep that file busy: its owner's umount + unlink then fails
+// with EBUSY on every retry. Only the folder's own mount changes, not the
+// propagation of the namespace mounts of others below it.
+void share_run_dir() {
+  check_or(std::string("mount --make-shared ") + kNetnsRunDir, {EINVAL},  // EINVAL: not a mount point
+           [] { return ::mount("", kNetnsRunDir, "none", MS_SHARED, nullptr); });
 }
 
-// An exclusive flock on the /run/netns folder (a bind mount of the folder on
-// itself is the same inode, so the lock holds across it).
+// An exclusive flock on the /run/netns folder (the same inode whether or not a
+// bind mount of the folder on itself covers it, so the lock holds across one).
 Fd lock_run_dir() {
   Fd dir(check(std::string("open ") + kNetnsRunDir,
                [] { return ::open(kNetnsRunDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
@@ -143,7 +143,7 @@ bool create_named_netns(const std::string& name) {
   check_or(std::string("mkdir ") + kNetnsRunDir, {EEXIST},
            [] { return ::mkdir(kNetnsRunDir, 0755); });
   Fd lock = lock_run_dir();
-  make_run_dir_shared();
+  share_run_dir();
 
   const std::string path = netns_path(name);
   int r = check_or("create " + path, {EEXIST}, [&] {

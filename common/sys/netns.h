@@ -62,11 +62,12 @@ decltype(auto) in_netns(int nsfd, F&& f) {
   return std::forward<F>(f)();
 }
 
-// Creates the persistent namespace /run/netns/<name> like `ip netns add`:
-// /run/netns is made a shared mount (bind-mounted on itself first when it is
-// not a mount point), so the namespace mount propagates to other mount
-// namespaces; the file is created O_EXCL and a fresh namespace is bind-mounted
-// on it. Returns false when a live namespace of that name exists. An empty,
+// Creates the persistent namespace /run/netns/<name> like `ip netns add`: the
+// file is created O_EXCL and a fresh namespace is bind-mounted on it. When
+// /run/netns is a mount point it is made shared, so the namespace mount
+// propagates to other mount namespaces; a plain folder is left as it is (never
+// bound on itself: that would duplicate the namespace mounts already in it and
+// make them unremovable, see netns.cpp). Returns false when a live namespace of that name exists. An empty,
 // unmounted file left there (e.g. by `ip netns exec` in a private mount
 // namespace) is reused. Undone on failure. The caller's own namespace does not
 // change. Serialised against concurrent callers with a flock on /run/netns.

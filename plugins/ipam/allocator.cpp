@@ -23,9 +23,15 @@ std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, co
       if (!plan_.prefix.contains(w) || w == plan_.router_v6.addr() || w == plan_.prefix.addr())
         throw cni::Error(kOutOfPool,
                          "requested IPv6 " + w.str() + " is not a host address of the NR prefix " + plan_.prefix.str());
+      if (!r.ranges.allows(w))
+        throw cni::Error(kOutOfPool, "requested IPv6 " + w.str() + " is outside runtimeConfig.ipRanges (" +
+                                         r.ranges.str(6) + ")");
       out.push_back(w);
     }
   } else {
+    // With "both", the address that mirrors the IPv4 comes first: kubelet
+    // keeps the first IP of each family as the pod's (docs/runtimes.md).
+    if (r.v6_mode == V6Mode::kIpv4 || r.v6_mode == V6Mode::kBoth) out.push_back(model::ipv6_from_ipv4(plan_.prefix, v4));
     if (r.v6_mode == V6Mode::kEui64 || r.v6_mode == V6Mode::kBoth) {
       if (!r.mac)
         throw cni::Error(cni::kInvalidConfig,
@@ -33,7 +39,12 @@ std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, co
                          "or CNI_ARGS MAC=, or use ipv6 \"ipv4\"");
       out.push_back(model::eui64(plan_.prefix, *r.mac));
     }
-    if (r.v6_mode == V6Mode::kIpv4 || r.v6_mode == V6Mode::kBoth) out.push_back(model::ipv6_from_ipv4(plan_.prefix, v4));
+    // IPv6 ranges keep the derived addresses that fall in them.
+    std::erase_if(out, [&](const ip::Addr& a) { return !r.ranges.allows(a); });
+    if (out.empty() && r.v6_mode != V6Mode::kNone)
+      throw cni::Error(cni::kInvalidConfig, "runtimeConfig.ipRanges: the container's IPv6 (ipam.ipv6 mode, from " +
+                                                v4.str() + " or the MAC) is outside every IPv6 range (" +
+                                                r.ranges.str(6) + ")");
   }
   for (const auto& a : taken)
     for (const auto& mine : out)
@@ -55,6 +66,9 @@ Lease Allocator::allocate(const Request& r) {
     if (h < model::kFirstHost || h > model::kLastHost)
       throw cni::Error(kOutOfPool, "requested IPv4 " + r.want_v4->str() + " is outside the pool " +
                                        host(plan_, model::kFirstHost).str() + "-" + host(plan_, model::kLastHost).str());
+    if (!r.ranges.allows(*r.want_v4))
+      throw cni::Error(kOutOfPool, "requested IPv4 " + r.want_v4->str() + " is outside runtimeConfig.ipRanges (" +
+                                       r.ranges.str(4) + ")");
     lease.v4 = *r.want_v4;
     auto in_use = [&] {
       std::string who;  // a cold path: naming the holder is worth a scan
@@ -83,13 +97,16 @@ Lease Allocator::allocate(const Request& r) {
   const int size = model::kLastHost - model::kFirstHost + 1;
   for (int i = 0; i < size; ++i) {
     int h = model::kFirstHost + (start - model::kFirstHost + i) % size;
-    if (taken[h]) continue;
+    if (taken[h] || !r.ranges.allows(host(plan_, h))) continue;
     lease.v4 = host(plan_, h);
     lease.v6 = v6_for(r, lease.v4, all);
     if (!store_.reserve(lease)) continue;  // raced with a writer outside the lock
     store_.set_last_reserved(lease.v4);
     return lease;
   }
+  if (!r.ranges.v4.empty())
+    throw cni::Error(kPoolExhausted, "no free IPv4 left in runtimeConfig.ipRanges (" + r.ranges.str(4) +
+                                         "): remove unused containers, run CNI GC or widen the ranges");
   throw cni::Error(kPoolExhausted, "no free IPv4 left in " + plan_.subnet_v4.str() + " (all " + std::to_string(size) +
                                        " addresses are leased): remove unused containers or run CNI GC");
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "plugins/ipam/ranges.h"
 #include "plugins/ipam/store.h"
 #include "plugins/zos/plan.h"
 
@@ -28,6 +29,7 @@ struct Request {
   std::vector<ip::Addr> want_v6;
   std::optional<std::array<uint8_t, 6>> mac;
   V6Mode v6_mode = V6Mode::kIpv4;
+  Ranges ranges;  // runtimeConfig.ipRanges: where in the NR the addresses may be
 };
 
 class Allocator {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plugins/zos/source.h"
+
 namespace zos::ipam {
 
 using nlohmann::json;
@@ -100,14 +102,9 @@ Config parse_config(const cni::Request& req, bool need_prefix) {
     c.routes = routes;
   }
 
-  // Where the network object is, for the prefix.
-  if (auto n = conf.find("network"); n != conf.end() && !n->is_null()) c.source.inline_object = *n;
-  c.source.file = str(conf, "networkFile", "");
-  c.source.dir = str(conf, "networksDir", "");
-  c.source.node_id = str(conf, "nodeId", "");
-  if (auto sel = req.env.args.get("ZOS_NETWORK")) c.source.selected_id = *sel;
-
   std::string p = str(ipam, "prefix", "ipam.");
+  // Where the network object is, for the prefix.
+  c.source = model::network_source(conf, req.env.args, need_prefix && p.empty());
   if (!p.empty()) {
     auto pre = ip::Prefix::parse(p);
     if (!pre || p.find('/') == std::string::npos) bad("ipam.prefix \"" + p + "\" is not an IPv6 prefix like 2a02:1802:5e:10a::/64");

@@ -29,6 +29,7 @@ cni::Result add(const cni::Request& req) {
   Config cfg = parse_config(req, true);
   auto plan = model::Plan::of(*cfg.prefix, 0);
   Request want = attachment_request(req, cfg);
+  if (const auto* ranges = req.runtime_config("ipRanges")) want.ranges = parse_ip_ranges(*ranges, plan);
   std::string dir = cfg.pool_dir(plan);
   Lease lease = with_store(dir, [&] {
     DiskStore store(dir);

@@ -1,5 +1,7 @@
 #include "plugins/nr/config.h"
 
+#include "plugins/zos/source.h"
+
 namespace zos::nr {
 
 using nlohmann::json;
@@ -37,11 +39,8 @@ Config parse_config(const cni::Request& req) {
       throw cni::Error(cni::kInvalidConfig, "mtu must be a number from 1280 to 65535 (IPv6 needs 1280), got " + m->dump());
     cfg.node.mtu = m->get<unsigned>();
   }
-  if (auto n = c.find("network"); n != c.end() && !n->is_null()) cfg.source.inline_object = *n;
-  cfg.source.file = str(c, "networkFile");
-  cfg.source.dir = str(c, "networksDir");
-  cfg.source.node_id = cfg.node.id;
-  if (auto sel = req.env.args.get("ZOS_NETWORK")) cfg.source.selected_id = *sel;
+  // DEL and GC never read the network object: no network to pick for them.
+  cfg.source = model::network_source(c, req.env.args, req.env.command != "DEL" && req.env.command != "GC");
   int sources = (cfg.source.inline_object ? 1 : 0) + !cfg.source.file.empty() + !cfg.source.dir.empty();
   if (sources == 0)
     throw cni::Error(cni::kInvalidConfig, "no network object: set one of \"network\", \"networkFile\" or \"networksDir\"");

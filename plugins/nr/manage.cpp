@@ -32,6 +32,8 @@ constexpr const char* kUsage =
     "       zos-nr show [<network_id>] [--data-dir D] [--json]\n"
     "       zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D]\n"
     "                    [--key-file F] [--identity-file F] [--public-namespace NS]\n";
+constexpr const char* kAbout =
+    "With CNI_COMMAND set, zos-nr is a CNI plugin (config on stdin). See /usr/share/doc/zos-cni/README.md.\n";
 
 struct Args {
   std::string cmd;
@@ -130,6 +132,10 @@ void print_human(std::string& out, const json& j) {
 }  // namespace
 
 int manage(const std::vector<std::string>& argv, std::string& out, std::string& err) {
+  if (argv.size() == 1 && (argv[0] == "--help" || argv[0] == "-h" || argv[0] == "help")) {
+    out += std::string(kUsage) + kAbout;
+    return 0;
+  }
   try {
     Args a = parse(argv);
     if (a.cmd == "apply") {

@@ -14,7 +14,22 @@ namespace zos::nr {
 
 namespace {
 
+// hostPort cannot work: nothing routes from the node into a tenant's NR
+// (portmap's DNAT on the node leads nowhere), and opening one would have to
+// pierce the NR firewall. Refused before anything is built; the way in from
+// outside is the exit NR's ipv4_dnat. Only seen when the conflist declares
+// the portMappings capability on zos-nr (libcni passes it to no one else).
+void refuse_port_mappings(const cni::Request& req) {
+  const auto* pm = req.runtime_config("portMappings");
+  if (pm && !(pm->is_array() && pm->empty()))
+    throw cni::Error(cni::kUnsupportedField,
+                     "runtimeConfig.portMappings " + pm->dump() +
+                         ": hostPort is not supported by zos-nr (a tenant's NR is not reachable from the node); "
+                         "remove hostPort from the pod, or publish the port through the exit NR's ipv4_dnat");
+}
+
 cni::Result add(const cni::Request& req) {
+  refuse_port_mappings(req);
   Config cfg = parse_config(req);
   Resource r = apply_for_attach(cfg.node, model::load_network(cfg.source), &cfg.node.mtu);
   // Shared: many ADDs at once, but no DeleteNetResource under our feet.

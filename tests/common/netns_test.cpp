@@ -1,10 +1,15 @@
 // common/sys/netns: named namespaces, opening, switching.
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -32,6 +37,51 @@ std::string mountinfo_of(const std::string& path) {
     if (point == path) found = line;  // the last one is the visible one
   }
   return found;
+}
+
+// How many mounts sit on `path` (stacked or hidden ones included).
+int mounts_on(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, point;
+    f >> id >> parent >> devno >> root >> point;
+    n += point == path;
+  }
+  return n;
+}
+
+// Runs f() in a forked child with a private mount namespace (so its mounts
+// vanish with it); returns f's complaint, "" when all went well.
+std::string in_private_mount_ns(const std::function<std::string()>& f) {
+  int p[2];
+  if (::pipe(p) != 0) return "pipe failed";
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(p[0]);
+    std::string err;
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+      err = "private mount namespace: " + std::string(std::strerror(errno));
+    else
+      try {
+        err = f();
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+    (void)!::write(p[1], err.data(), err.size());
+    ::_exit(0);
+  }
+  ::close(p[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<size_t>(n));
+  ::close(p[0]);
+  int st = 0;
+  ::waitpid(child, &st, 0);
+  if (!WIFEXITED(st)) return "the child died: status " + std::to_string(st);
+  return err;
 }
 
 void touch(const std::string& path, const std::string& content = "") {
@@ -164,6 +214,41 @@ TEST_CASE("a non-empty foreign file under /run/netns is not taken over", "[netns
   std::getline(in, content);
   CHECK(content == "not a namespace");
   CHECK_THROWS_AS(sys::open_netns(name), sys::SysError);
+}
+
+// containerd's CRI plugin leaves /run/netns a plain folder and mounts the
+// pod's netns in it before ADD; the NR that ADD creates must not pin a second
+// copy of that mount (CRI's umount + unlink then fails with EBUSY forever).
+TEST_CASE("a plain /run/netns: a netns already in it stays removable", "[netns][root]") {
+  ZOS_REQUIRE_ROOT();
+  std::string err = in_private_mount_ns([]() -> std::string {
+    // A /run of our own: /run/netns is a plain folder, not a mount point
+    // (the mounts that were on /run/netns go first, or they would still be
+    // listed under that path, hidden).
+    while (::umount2("/run/netns", MNT_DETACH) == 0) {
+    }
+    if (::mount("zt-plain-run", "/run", "tmpfs", 0, "mode=0755") != 0) return "mount tmpfs /run failed";
+    if (::mkdir("/run/netns", 0755) != 0) return "mkdir /run/netns failed";
+    if (!mountinfo_of("/run/netns").empty()) return "/run/netns is a mount point already";
+    // The pod's netns, as CRI makes it: a file with a namespace bound on it.
+    const std::string pod = "/run/netns/cni-pod";
+    touch(pod);
+    if (::mount("/proc/self/ns/net", pod.c_str(), "none", MS_BIND, nullptr) != 0) return "bind the pod netns failed";
+
+    if (!sys::create_named_netns("zt-nr")) return "create_named_netns said the NR exists";
+    if (!sys::netns_exists("zt-nr")) return "the NR netns is not there";
+    const int mounts = mounts_on(pod);
+
+    // CRI's removal of the pod netns.
+    if (::umount2(pod.c_str(), MNT_DETACH) != 0) return "umount " + pod + ": " + std::strerror(errno);
+    if (::unlink(pod.c_str()) != 0)
+      return "unlink " + pod + " after its umount: " + std::strerror(errno) + " (it was mounted " +
+             std::to_string(mounts) + " times)";
+    if (mounts != 1) return "the pod netns was mounted " + std::to_string(mounts) + " times";
+    if (!sys::delete_named_netns("zt-nr") || file_exists("/run/netns/zt-nr")) return "the NR netns did not go";
+    return "";
+  });
+  CHECK(err == "");
 }
 
 TEST_CASE("in_netns switches and always switches back", "[netns][root]") {

@@ -158,13 +158,13 @@ TEST_CASE("allocator: IPv6 modes", "[ipam][allocator]") {
     CHECK(l.v6[0].str() == "2a02:1802:5e:10a:42:acff:fe11:2");
     CHECK(l.mac == "02:42:ac:11:00:02");
   }
-  SECTION("both") {
+  SECTION("both: the IPv4-mirroring address first (kubelet keeps the first IPv6)") {
     auto r = f.req("a", V6Mode::kBoth);
     r.mac = mac;
     auto l = f.alloc.allocate(r);
     REQUIRE(l.v6.size() == 2);
-    CHECK(l.v6[0].str() == "2a02:1802:5e:10a:42:acff:fe11:2");
-    CHECK(l.v6[1].str() == "2a02:1802:5e:10a::a01:a02");
+    CHECK(l.v6[0].str() == "2a02:1802:5e:10a::a01:a02");
+    CHECK(l.v6[1].str() == "2a02:1802:5e:10a:42:acff:fe11:2");
   }
   SECTION("eui64 / both without a MAC: 7, nothing leased") {
     CHECK(code_of([&] { f.alloc.allocate(f.req("a", V6Mode::kEui64)); }) == cni::kInvalidConfig);

@@ -305,10 +305,10 @@ TEST_CASE("ipam: the MAC for EUI-64", "[ipam][integration]") {
     c["runtimeConfig"] = {{"mac", "02:42:ac:11:00:02"}};
     CHECK(v6_of(add(p, "c1", c, "IgnoreUnknown=1;MAC=02:42:ac:11:00:99")) == std::vector<std::string>{eui});
   }
-  SECTION("both") {
+  SECTION("both: the IPv4-mirroring address first") {
     c["ipam"]["ipv6"] = "both";
     c["runtimeConfig"] = {{"mac", "02:42:ac:11:00:02"}};
-    CHECK(v6_of(add(p, "c1", c)) == std::vector<std::string>{eui, "2a02:1802:5e:10a::a01:a02"});
+    CHECK(v6_of(add(p, "c1", c)) == std::vector<std::string>{"2a02:1802:5e:10a::a01:a02", eui});
   }
   SECTION("none") {
     c["ipam"]["ipv6"] = "none";

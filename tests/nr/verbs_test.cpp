@@ -292,6 +292,30 @@ TEST_CASE("nr: ADD into a container that has CNI_IFNAME already fails (4), leavi
   CHECK(node.cni("DEL", conf, "ifn-1", ns, "net1").status == 0);
 }
 
+// hostPort (what CRI sends for a pod's hostPort when the conflist declares
+// the portMappings capability on zos-nr) is refused before anything is built.
+TEST_CASE("nr: runtimeConfig.portMappings is refused (2), leaving nothing", "[nr][root][hostport]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  auto conf = node.conf(node.write_network(network("t-hp", 0x08)));
+  auto ns = node.container("hp");
+  conf["runtimeConfig"]["portMappings"] = json::parse(R"([{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}])");
+  auto r = node.cni("ADD", conf, "hp-1", ns);
+  NR_SHOW(r);
+  CHECK(code_of(r) == 2);
+  CHECK_THAT(msg_of(r), Catch::Contains("hostPort"));
+  CHECK(node.host_veths().empty());
+  CHECK(node.all_leases().empty());
+  CHECK(node.show().empty());  // not even the NR was built
+  CHECK(node.cni("DEL", conf, "hp-1", ns).status == 0);
+  // An empty list is no port: fine.
+  conf["runtimeConfig"]["portMappings"] = json::array();
+  auto ok = node.cni("ADD", conf, "hp-2", ns);
+  NR_SHOW(ok);
+  CHECK(ok.status == 0);
+  CHECK(node.cni("DEL", conf, "hp-2", ns).status == 0);
+}
+
 TEST_CASE("nr: GC drops attachments not in the valid list", "[nr][root][gc]") {
   ZOS_REQUIRE_ROOT();
   Node node;

@@ -49,14 +49,14 @@ def rootfs_tar():
     return buf.getvalue()
 
 
-def oci_archive(path, layer, name=IMAGE):
+def oci_archive(path, layer, name=IMAGE, cmd=("/bin/sh",)):
     """An OCI image archive (oci-layout, index.json, blobs) holding one layer."""
     def blob(data):
         return "sha256:" + hashlib.sha256(data).hexdigest()
     gz = gzip.compress(layer, mtime=0)
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
-        "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
+        "config": {"Cmd": list(cmd), "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [blob(layer)]},
     }).encode()
     manifest = json.dumps({
@@ -87,14 +87,17 @@ def oci_archive(path, layer, name=IMAGE):
 
 # ---- containerd ---------------------------------------------------------------
 
-CONTAINERD_CONFIG = """version = 2
+def containerd_config(d, cri=False):
+    """containerd's config.toml: every path under d; snapshotters this machine
+    cannot serve stay off, and so does CRI unless asked for (ctr needs none)."""
+    off = ([] if cri else ["io.containerd.grpc.v1.cri"]) + [
+        "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+        "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+        "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+    return f"""version = 2
 root = "{d}/root"
 state = "{d}/state"
-# No CRI (ctr needs none); snapshotters this machine cannot serve stay off.
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing"]
+disabled_plugins = {json.dumps(off)}
 [grpc]
   address = "{d}/c.sock"
 [ttrpc]
@@ -137,7 +140,7 @@ class Containerd:
         self.fifo = os.path.join(self.d, "fifo")
         self.ids = []
         with open(os.path.join(self.d, "config.toml"), "w") as f:
-            f.write(CONTAINERD_CONFIG.format(d=self.d))
+            f.write(containerd_config(self.d))
         self.sock = os.path.join(self.d, "c.sock")
         self.logf = open(os.path.join(self.d, "containerd.log"), "w")
         self.proc = subprocess.Popen(node.enter() + ["containerd", "--config", os.path.join(self.d, "config.toml")],

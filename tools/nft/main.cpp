@@ -25,6 +25,13 @@ int main(int argc, char** argv) {
     std::cout << "zos-nft " ZOS_VERSION " (" ZOS_BUILD ")\n";
     return 0;
   }
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::cout << "usage: zos-nft [--check | --list] < script.nft\n"
+                 "Runs an nftables script through libnftables in the network namespace it runs in\n"
+                 "(one transaction); --check only validates it, --list prints the commands' JSON output.\n"
+                 "zos-nr runs it when it applies an NR's firewall.\n";
+    return 0;
+  }
   std::string script((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
   if (!ctx) {
