@@ -14,6 +14,8 @@ inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
 // The namespace of the node's public side (made by `zos-bootstrap public` on
 // exit nodes); used when it exists, else the namespace zos-nr runs in.
 inline constexpr const char* kDefaultPublicNetns = "public";
+// The operator's node policy (policy.h); read when it exists.
+inline constexpr const char* kDefaultPolicyFile = "/etc/zos/node.json";
 
 // What every NR operation needs to know about this node.
 struct Node {
@@ -23,6 +25,7 @@ struct Node {
   std::string cni_path;   // where helpers (zos-nft) may also be found
   std::optional<unsigned> mtu;  // container/NR link MTU; unset: uplink MTU - 80 with a mesh
   std::string public_netns = kDefaultPublicNetns;  // where WireGuard UDP and pub-* live
+  std::string policy_file = kDefaultPolicyFile;    // nodePolicy / --node-policy (policy.h)
 };
 
 struct Config {

@@ -18,13 +18,9 @@ namespace zos::nr {
 
 namespace {
 
-struct ExitAddrs {
-  std::string v4, gw4, v6, gw6;
-  std::optional<uint32_t> metric4, metric6;
-  std::string iface;
-};
+}  // namespace
 
-ExitAddrs wanted(const Resource& r) {
+ExitAddrs exit_wanted(const Resource& r) {
   ExitAddrs w;
   if (!r.net.exit_point) return w;
   const auto& ep = *r.net.exit_point;
@@ -42,6 +38,8 @@ ExitAddrs wanted(const Resource& r) {
   }
   return w;
 }
+
+namespace {
 
 // The uplink the macvlan sits on, on the public side.
 nl::LinkInfo parent_link(nl::Socket& s, const std::string& iface, const std::string& side, const Resource& r) {
@@ -67,7 +65,7 @@ void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
     });
     return;
   }
-  auto w = wanted(r);
+  auto w = exit_wanted(r);
   if (!r.net.exit_point) spdlog::warn("network {}: {} is the exit but the network has no exit_point", r.net.network_id, plan.netns);
 
   bool present = sys::in_netns(nsfd, [&] {
@@ -117,7 +115,7 @@ void apply_exit(const Node& node, const Resource& r, int nr_nsfd) {
 std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_nsfd) {
   std::vector<std::string> out;
   if (!r.nr.exit_point) return out;
-  auto w = wanted(r);
+  auto w = exit_wanted(r);
   sys::in_netns(nr_nsfd, [&] {
     nl::Socket s;
     auto l = nl::get_link(s, r.plan.pub);

@@ -19,7 +19,9 @@
 #include "common/sys/netns.h"
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
+#include "plugins/nr/guard.h"
 #include "plugins/nr/mesh.h"
+#include "plugins/nr/policy.h"
 #include "plugins/nr/state.h"
 #include "plugins/nr/uplink.h"
 
@@ -126,9 +128,15 @@ void build(const Node& node, const Resource& r) {
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
-  reattach_containers(host, plan, node);
   sys::fault_point("nr-after-router");
   try {
+    // The bridge guard first: a re-attached port sends only what it may.
+    std::vector<GuardedPort> ports;
+    for (const auto& a : State(node.data_dir).attachments())
+      if (a.netns == plan.netns)
+        if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
+    nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    reattach_containers(host, plan, node);
     nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
@@ -159,6 +167,9 @@ std::string apply(const Node& node, const model::Network& net, ApplyMode mode, s
     if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
     return r.plan.netns;
   }
+  // What the object asks of this node, against the operator's policy,
+  // before anything is built.
+  check_exit_policy(node, r);
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
   st.set_owner(r.plan.netns, net.network_id);
@@ -170,27 +181,35 @@ std::string apply(const Node& node, const model::Network& net, ApplyMode mode, s
   return r.plan.netns;
 }
 
-void remove(const Node& node, const model::Network& net) {
+void remove(const Node& node, const model::Network& net, bool force) {
   Resource r = resolve(net, node.id);
   State st(node.data_dir);
   FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
   if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
     throw cni::Error(kNameClash, r.plan.netns + " belongs to network " + *owner + ", not " + net.network_id +
                                      ": refusing to delete it");
+  // A stale or replayed delete must not remove the current NR.
+  if (auto prev = st.applied(net.network_id); prev && prev->version > net.version && !force)
+    throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +
+                                        " is older than the applied version " + std::to_string(prev->version) +
+                                        ": refusing to delete (send the current version, or --force)");
   spdlog::info("deleting network {} ({})", net.network_id, r.plan.netns);
   remove_mesh(node, r);
   nl::Socket host;
   for (const auto& a : st.attachments()) {
     if (a.netns != r.plan.netns) continue;
     nl::delete_link(host, a.host_veth);
+    if (auto p = guarded_port(a)) guard_remove(*p);
     st.remove_attachment(a.host_veth);
   }
   nl::delete_link(host, r.plan.veth);
   nl::delete_link(host, r.plan.bridge);
   sys::delete_named_netns(r.plan.netns);
-  // Leases of this NR, whatever network config made them.
+  // Leases of this network's NR, whatever network config made them (never
+  // another network's, even with the same /24: ipam/<config>/<subnet>@<pool>).
   std::string pool = r.plan.subnet_v4.str();
   pool[pool.find('/')] = '_';
+  pool += "@" + model::lease_pool(net.network_id, net.allocation_nr);
   std::string ipam = node.data_dir + "/ipam";
   for (const auto& conf : sys::list_dir(ipam)) {
     std::error_code ec;
@@ -232,6 +251,7 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
   });
   for (auto& p : mesh_problems(node, r, nsfd->get())) out.push_back(std::move(p));
   for (auto& p : exit_problems(node, r, nsfd->get())) out.push_back(std::move(p));
+  if (!nfnl::table_exists(kGuardTable)) out.push_back("bridge guard table " + std::string(kGuardTable) + " is missing");
   sys::in_netns(nsfd->get(), [&] {
     for (const auto& t : firewall_tables(firewall_spec(plan, r.net, r.nr))) {
       if (!nfnl::table_exists(t.table)) {
