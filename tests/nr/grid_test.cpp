@@ -21,6 +21,7 @@
 
 #include "common/wg/wg.h"
 #include "nr/nr_support.h"
+#include "nr/probe.h"
 
 using namespace zos::test;
 using namespace zos::test::nr;
@@ -29,43 +30,6 @@ namespace {
 
 std::string key64(const zos::wg::Key& k) { return zos::wg::key_to_base64(k); }
 std::string pub64(const zos::wg::Key& k) { return zos::wg::key_to_base64(zos::wg::public_key_of(k)); }
-
-// A shell command in the background, ended (by its pid) with the scope.
-class Background {
- public:
-  explicit Background(const std::string& cmd) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~Background() { stop(); }
-  // Waits for it to end by itself; its exit status.
-  int wait() {
-    int st = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &st, 0) == pid_) pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// The namespaces that are not nodes: removed at the end, whatever happens.
-struct Extra {
-  std::vector<std::string> names;
-  ~Extra() {
-    for (const auto& n : names) sh("ip netns del " + n + " 2>/dev/null");
-  }
-};
 
 // ping -M do: the packet must fit unfragmented. Exit status of ping.
 int ping_size(const std::string& ns, const std::string& addr, int size) {
