@@ -1,0 +1,99 @@
+// Integration: attacks 4 and 5 of issue #11 on an exit NR: a container that
+// sends from addresses (or a MAC) not its own, and the Internet pinging the
+// exit. Each layer of the guard is shown to hold alone (the bridge guard is
+// removed, then `zos-nr apply` puts it back, with its ports' elements).
+//
+// Nibbles used here: 0bc5 (the exit tenant), 0bc6 and 0bc7 (other tenants'
+// addresses a spoofer borrows; never applied).
+#include "nr/exit_world.h"
+
+using namespace zos::test;
+using namespace zos::test::nr;
+
+TEST_CASE("security: attack 4, spoofed sources leave neither the bridge nor the exit", "[nr][root][security]") {
+  ZOS_REQUIRE_ROOT();
+  ExitWorld w("s4");
+  auto f = w.node.write_network(exit_network("sec-spoof", 0xc5, exit_point("203.0.113.10/24", "2001:db8:ff::10/64")));
+  std::string e1 = w.node.container("s4e1"), e2 = w.node.container("s4e2");
+  json r1 = succeeded(w.add(f, "s4-e1", e1));
+  // Real datagrams name their source: the spoofed addresses added to eth0
+  // would otherwise win the kernel's source selection.
+  const std::string e1v4 = ip4_of(r1), e1v6 = ip6_of(r1);
+  json r2 = succeeded(w.add(f, "s4-e2", e2));
+  REQUIRE(ping_retry(e1, "203.0.113.1"));
+  REQUIRE(ping_retry(e1, "2001:db8:ff::1"));
+  const std::string inet4 = "203.0.113.1", inet6 = "2001:db8:ff::1";
+
+  // To the Internet: its own addresses pass, 8.8.8.8, another tenant's /24
+  // or /64 and any other IPv6 do not.
+  auto to_internet = [&](const std::string& round) {
+    return udp_arrivals(w.inet_path, 9999,
+                        {{e1, e1v4, inet4, round + "real4"},
+                         {e1, "8.8.8.8", inet4, round + "spoof4-any"},
+                         {e1, "10.11.198.5", inet4, round + "spoof4-tenant"},
+                         {e1, e1v6, inet6, round + "real6"},
+                         {e1, "2a02:1802:5e:bc7::5", inet6, round + "spoof6-tenant"},
+                         {e1, "2001:db8:ff::99", inet6, round + "spoof6-any"}});
+  };
+  auto expect_only_real = [&](const std::vector<std::string>& got, const std::string& round) {
+    std::string all;
+    for (const auto& g : got) all += g + " ";
+    INFO("arrived: " << all);
+    CHECK(arrived(got, round + "real4"));
+    CHECK(arrived(got, round + "real6"));
+    CHECK(got.size() == 2);
+  };
+  expect_only_real(to_internet("a-"), "a-");
+
+  // To a sibling on the bridge: not even an unleased address of its own
+  // /24 or /64 (the bridge guard), nor its own address under another MAC.
+  const std::string e2v4 = ip4_of(r2), e2v6 = ip6_of(r2);
+  auto got = udp_arrivals(e2, 9999,
+                          {{e1, e1v4, e2v4, "sib-real4"},
+                           {e1, "10.11.197.77", e2v4, "sib-spoof4"},
+                           {e1, e1v6, e2v6, "sib-real6"},
+                           {e1, "2a02:1802:5e:bc5::77", e2v6, "sib-spoof6"}});
+  CHECK(arrived(got, "sib-real4"));
+  CHECK(arrived(got, "sib-real6"));
+  CHECK_FALSE(arrived(got, "sib-spoof4"));
+  CHECK_FALSE(arrived(got, "sib-spoof6"));
+  // (/sys does not follow nsenter: ask ip.)
+  std::string mac = sh_out("ip -n " + e1.substr(e1.rfind('/') + 1) + " -br link show eth0 | awk '{printf $3}'");
+  REQUIRE(mac.size() == 17);
+  REQUIRE(sh("nsenter --net=" + e1 + " ip link set eth0 address 02:00:5e:00:00:99") == 0);
+  CHECK_FALSE(ping(e1, e2v4));
+  CHECK_FALSE(ping(e1, "203.0.113.1"));
+  REQUIRE(sh("nsenter --net=" + e1 + " ip link set eth0 address " + mac) == 0);
+  CHECK(ping_retry(e1, e2v4));
+
+  // The NR router alone (bridge guard removed) still drops what is not of
+  // the NR's /24 and /64, and the exit what is not the network's.
+  drop_bridge_guard(w.node);
+  expect_only_real(to_internet("b-"), "b-");
+  // apply puts the bridge guard back, with e1's and e2's addresses in it.
+  CHECK(w.node.manage({"apply", f, "--node", w.node.id()}).status == 0);
+  expect_only_real(to_internet("c-"), "c-");
+  CHECK(ping(e1, e2v4));
+}
+
+TEST_CASE("security: attack 5, the Internet cannot ping the exit NR; its own containers can", "[nr][root][security]") {
+  ZOS_REQUIRE_ROOT();
+  ExitWorld w("s5");
+  auto f = w.node.write_network(exit_network("sec-echo", 0xc5, exit_point("203.0.113.10/24", "2001:db8:ff::10/64")));
+  std::string e = w.node.container("s5e");
+  json r = succeeded(w.add(f, "s5-e", e));
+  // Neighbour discovery and path MTU work from outside: the container
+  // reaches the Internet over IPv6 (the Internet answers ND for its address).
+  CHECK(ping_retry(e, "2001:db8:ff::1"));
+  CHECK(ping(e, "2001:db8:ff::10"));  // echo from inside the network
+  CHECK(ping(e, router6(0xc5)));
+  CHECK_FALSE(ping(w.inet_path, "2001:db8:ff::10"));
+  CHECK_FALSE(ping(w.inet_path, "203.0.113.10"));
+  CHECK_FALSE(ping(w.inet_path, router6(0xc5)));
+  CHECK_FALSE(ping(w.inet_path, ip6_of(r)));
+  // Packet too big from the Internet is taken (path MTU discovery).
+  std::string rules = sh_out("ip netns exec " + nr_netns(0xc5) + " nft list chain inet zos-nr input");
+  INFO(rules);
+  CHECK(rules.find("packet-too-big") != std::string::npos);
+  CHECK(rules.find("echo-request") == std::string::npos);
+}
