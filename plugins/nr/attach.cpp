@@ -260,6 +260,7 @@ void gc(const cni::Request& req, const Config& cfg) {
     if (keep) continue;
     try {
       nl::delete_link(host, a.host_veth);
+      if (auto port = guarded_port(a)) guard_remove(*port);
       st.remove_attachment(a.host_veth);
       spdlog::info("GC removed {} of {}/{}", a.host_veth, a.container_id, a.ifname);
     } catch (const std::exception& e) {

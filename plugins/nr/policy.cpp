@@ -162,10 +162,10 @@ void check_exit_policy(const Node& node, const Resource& r) {
     auto p = ip::Prefix::parse(want);
     if (!p) continue;  // the model validated it
     const ip::Addr& a = p->addr();
-    if (!gw.empty() && ip::Addr::parse(gw) == a) throw refused(r, "exit address " + a.str() + " is its own gateway");
     for (const auto& other : parties)
       if (other.addr == a)
         throw refused(r, "exit address " + a.str() + " is " + other.who + ": choose an address of its own");
+    if (!gw.empty() && ip::Addr::parse(gw) == a) throw refused(r, "exit address " + a.str() + " is its own gateway");
     if (!pol.exit_ranges.empty() &&
         std::none_of(pol.exit_ranges.begin(), pol.exit_ranges.end(), [&](const ip::Prefix& rg) { return rg.contains(a); }))
       throw refused(r, "exit address " + a.str() + " is outside the node policy's exitRanges");

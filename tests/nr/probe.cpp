@@ -84,13 +84,18 @@ std::vector<std::string> udp_arrivals(const std::string& at, int port, const std
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::vector<std::unique_ptr<Background>> senders;
   for (const auto& u : sends) {
-    std::string pre;
-    if (!u.src.empty())
-      pre = "ip addr add " + u.src + (u.src.find(':') != std::string::npos ? "/128 nodad" : "/32") + " dev " + dev +
-            " 2>/dev/null; ";
+    // A borrowed address goes again after the send (it would win the
+    // source selection of later traffic); one the container has stays.
+    std::string pre, post;
+    if (!u.src.empty()) {
+      std::string a = u.src + (u.src.find(':') != std::string::npos ? "/128" : "/32");
+      pre = "ip addr add " + a + (u.src.find(':') != std::string::npos ? " nodad" : "") + " dev " + dev +
+            " 2>/dev/null && added=1; ";
+      post = "; [ -n \"$added\" ] && ip addr del " + a + " dev " + dev;
+    }
     senders.push_back(std::make_unique<Background>("exec nsenter --net=" + u.from + " sh -c " +
-                                                   quote(pre + "exec python3 " + snd + " " + (u.src.empty() ? "any" : u.src) + " " + u.dst +
-                                                         " " + std::to_string(u.port) + " " + u.tag + " " + std::to_string(u.sport)) +
+                                                   quote(pre + "python3 " + snd + " " + (u.src.empty() ? "any" : u.src) + " " + u.dst +
+                                                         " " + std::to_string(u.port) + " " + u.tag + " " + std::to_string(u.sport) + post) +
                                                    " >/dev/null 2>&1"));
   }
   for (auto& s : senders) s->wait();

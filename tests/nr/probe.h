@@ -34,7 +34,7 @@ struct Extra {
 
 // One UDP datagram per target: from namespace `from` (a /run/netns path),
 // source `src` ("" = the kernel's choice; an address not on the container
-// is added to its `dev` first, as /32 or /128, no DAD), to `dst`:`port`,
+// is added to its `dev` for the send, as /32 or /128, no DAD), to `dst`:`port`,
 // payload `tag`, from port `sport`. Sent three times, 0.1 s apart.
 struct Udp {
   std::string from, src, dst, tag;

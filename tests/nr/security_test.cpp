@@ -162,5 +162,9 @@ TEST_CASE("security: attack 3, a container's router advertisements and DHCP serv
   REQUIRE(sh("nsenter --net=" + a + " python3 " + ra) == 0);
   CHECK(took_ra());
   CHECK(n.manage({"apply", f, "--node", n.id()}).status == 0);
-  CHECK(sh("ip netns exec " + n.name() + " nft list table bridge zos-guard >/dev/null") == 0);
+  auto guard_v4 = [&] { return sh_out("ip netns exec " + n.name() + " nft list set bridge zos-guard v4"); };
+  CHECK(guard_v4().find(b4) != std::string::npos);  // put back from the attachment records
+  // DEL takes the port's addresses out of the guard.
+  CHECK(n.cni("DEL", n.conf(f), "s3-b", b).status == 0);
+  CHECK(guard_v4().find(b4) == std::string::npos);
 }
