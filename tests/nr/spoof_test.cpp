@@ -4,8 +4,12 @@
 // removed, then `zos-nr apply` puts it back, with its ports' elements).
 //
 // Nibbles used here: 0bc5 (the exit tenant), 0bc6 and 0bc7 (other tenants'
-// addresses a spoofer borrows; never applied).
+// addresses a spoofer borrows; never applied), 0bca and 0bcb (a mesh of two
+// nodes, node1 the exit).
+#include <unistd.h>
+
 #include "nr/exit_world.h"
+#include "nr/mesh_world.h"
 
 using namespace zos::test;
 using namespace zos::test::nr;
@@ -104,4 +108,49 @@ TEST_CASE("security: attack 5, the Internet cannot ping the exit NR; its own con
   INFO(rules);
   CHECK(rules.find("packet-too-big") != std::string::npos);
   CHECK(rules.find("echo-request") == std::string::npos);
+}
+
+TEST_CASE("security: attack 4 across WireGuard, the exit peer's 0.0.0.0/0 carries no spoofed source to another node",
+          "[nr][root][security]") {
+  ZOS_REQUIRE_ROOT();
+  ExitWorld w("s4w", "node1");
+  Node n2("s4w2", "node2");
+  REQUIRE(sh("ip -n " + w.node.public_ns() + " link add up0 type veth peer name up0 netns " + n2.name()) == 0);
+  REQUIRE(sh("ip -n " + w.node.public_ns() + " addr add 192.168.252.1/24 dev up0 && ip -n " + w.node.public_ns() +
+             " link set up0 up && ip -n " + n2.name() + " addr add 192.168.252.2/24 dev up0 && ip -n " + n2.name() +
+             " link set up0 up") == 0);
+  int base = 30000 + (::getpid() % 2000) * 2;
+  std::vector<Member> ms = {{0xca, "node1", "192.168.252.1", base}, {0xcb, "node2", "192.168.252.2", base + 1}};
+  json net = network_of("sec-wg", 1, ms, 0xca);
+  net["exit_point"] = exit_point("203.0.113.10/24");
+  auto f1 = w.node.write_network(net, "sec-wg.json");
+  auto f2 = n2.write_network(net, "sec-wg.json");
+  std::string x1 = w.node.container("s4wx1"), x2 = n2.container("s4wx2");
+  json r1 = succeeded(w.add(f1, "s4w-x1", x1));
+  json r2 = succeeded(n2.cni("ADD", n2.conf(f2), "s4w-x2", x2));
+  const std::string x1v4 = ip4_of(r1), x2v4 = ip4_of(r2);
+  REQUIRE(ping_retry(x1, x2v4, 10));
+
+  // From the exit NR's container: other tenants' and the Internet's
+  // addresses, and the receiving NR's own, stay on the exit node.
+  auto spoofs = [&](const std::string& round) {
+    return udp_arrivals(x2, 9999,
+                        {{x1, "8.8.8.8", x2v4, round + "spoof-any"},
+                         {x1, "10.11.198.5", x2v4, round + "spoof-tenant"},
+                         {x1, "10.11.203.77", x2v4, round + "spoof-own"}});
+  };
+  auto real = udp_arrivals(x2, 9999, {{x1, x1v4, x2v4, "real"}});
+  CHECK(arrived(real, "real"));
+  CHECK(spoofs("a-").empty());
+  // Without the exit node's guards (bridge and router), WireGuard takes
+  // the Internet's addresses from the exit peer (its AllowedIPs are
+  // 0.0.0.0/0), but node2's own /24 is dropped by node2's guard chain.
+  drop_bridge_guard(w.node);
+  REQUIRE(sh("ip netns exec " + nr_netns(0xca) + " nft flush chain inet zos-nr guard") == 0);
+  auto got = spoofs("b-");
+  CHECK_FALSE(arrived(got, "b-spoof-own"));
+  CHECK(arrived(got, "b-spoof-any"));  // the test reaches node2 at all
+  // And it is that chain: without it, node2's own /24 comes in too.
+  REQUIRE(sh("ip netns exec " + nr_netns(0xcb) + " nft flush chain inet zos-nr guard") == 0);
+  CHECK(arrived(spoofs("c-"), "c-spoof-own"));
 }
