@@ -88,7 +88,7 @@ TEST_CASE("security: attack 4, spoofed sources leave neither the bridge nor the 
   CHECK(ping(e1, e2v4));
 }
 
-TEST_CASE("security: attack 5, the Internet cannot ping the exit NR; its own containers can", "[nr][root][security]") {
+TEST_CASE("security: attack 5, the Internet cannot ping the exit NR, its own containers can", "[nr][root][security]") {
   ZOS_REQUIRE_ROOT();
   ExitWorld w("s5");
   auto f = w.node.write_network(exit_network("sec-echo", 0xc5, exit_point("203.0.113.10/24", "2001:db8:ff::10/64")));
