@@ -4,6 +4,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <endian.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -25,7 +26,8 @@ class Request {
   Request(int nft_msg, uint16_t flags, uint8_t family) {
     buf_.resize(NLMSG_SPACE(sizeof(nfgenmsg)));
     auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
-    h->nlmsg_type = msg_type(nft_msg);
+    h->nlmsg_type = nft_msg == NFNL_MSG_BATCH_BEGIN || nft_msg == NFNL_MSG_BATCH_END ? static_cast<uint16_t>(nft_msg)
+                                                                                    : msg_type(nft_msg);
     h->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
     h->nlmsg_seq = 1;
     auto* g = static_cast<nfgenmsg*>(NLMSG_DATA(h));
@@ -33,12 +35,27 @@ class Request {
     g->version = NFNETLINK_V0;
   }
   void put_string(uint16_t type, std::string_view s) {
+    size_t at = put_bytes(type, s.data(), s.size() + 1);  // with its NUL
+    buf_[at + NLA_HDRLEN + s.size()] = 0;
+  }
+  // Returns the attribute's offset.
+  size_t put_bytes(uint16_t type, const void* data, size_t n) {
     size_t at = buf_.size();
-    size_t len = NLA_HDRLEN + s.size() + 1;  // with its NUL
+    size_t len = NLA_HDRLEN + n;
     buf_.resize(at + NLA_ALIGN(len));
     nlattr a{static_cast<uint16_t>(len), type};
     std::memcpy(buf_.data() + at, &a, sizeof a);
-    std::memcpy(buf_.data() + at + NLA_HDRLEN, s.data(), s.size());
+    if (n) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, n);
+    return at;
+  }
+  size_t begin_nested(uint16_t type) { return put_bytes(static_cast<uint16_t>(type | NLA_F_NESTED), nullptr, 0); }
+  void end_nested(size_t at) {
+    auto len = static_cast<uint16_t>(buf_.size() - at);
+    std::memcpy(buf_.data() + at, &len, sizeof len);
+  }
+  void set_seq(uint32_t seq) { reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_seq = seq; }
+  void set_res_id(uint16_t id) {
+    static_cast<nfgenmsg*>(NLMSG_DATA(reinterpret_cast<nlmsghdr*>(buf_.data())))->res_id = htobe16(id);
   }
   std::vector<char>& finish() {
     reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_len = static_cast<uint32_t>(buf_.size());
@@ -143,6 +160,86 @@ std::vector<std::string> chains(uint8_t fam, std::string_view name) {
   });
   if (err != 0) sys::throw_errno("nfnetlink list chains", err);
   return out;
+}
+
+namespace {
+
+// One transaction: batch begin, one NEWSETELEM/DELSETELEM per set, batch
+// end. Returns 0 or the first error (positive errno); the kernel applies
+// all or none.
+int set_elements(int nft_msg, uint8_t fam, std::string_view table, const std::vector<SetElements>& sets) {
+  check_name(table);
+  std::vector<char> batch;
+  uint32_t seq = 1;
+  auto append = [&](Request& r) {
+    r.set_seq(seq++);
+    auto& b = r.finish();
+    batch.insert(batch.end(), b.begin(), b.end());
+  };
+  Request begin(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC);
+  begin.set_res_id(NFNL_SUBSYS_NFTABLES);
+  append(begin);
+  uint32_t first = seq, acks = 0;
+  for (const auto& s : sets) {
+    if (s.keys.empty()) continue;
+    Request m(nft_msg, static_cast<uint16_t>(NLM_F_ACK | (nft_msg == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0)), fam);
+    m.put_string(NFTA_SET_ELEM_LIST_TABLE, table);
+    m.put_string(NFTA_SET_ELEM_LIST_SET, s.set);
+    size_t list = m.begin_nested(NFTA_SET_ELEM_LIST_ELEMENTS);
+    for (const auto& k : s.keys) {
+      size_t el = m.begin_nested(NFTA_LIST_ELEM);
+      size_t key = m.begin_nested(NFTA_SET_ELEM_KEY);
+      m.put_bytes(NFTA_DATA_VALUE, k.data(), k.size());
+      m.end_nested(key);
+      m.end_nested(el);
+    }
+    m.end_nested(list);
+    append(m);
+    ++acks;
+  }
+  if (!acks) return 0;
+  Request end(NFNL_MSG_BATCH_END, 0, AF_UNSPEC);
+  end.set_res_id(NFNL_SUBSYS_NFTABLES);
+  append(end);
+
+  sys::Fd fd(ZOS_SYSCALL(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)));
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  ZOS_SYSCALL(::sendto(fd.get(), batch.data(), batch.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel));
+  alignas(nlmsghdr) char buf[8192];
+  int result = 0;
+  for (uint32_t got = 0; got < acks;) {
+    ssize_t n = ZOS_SYSCALL(::recv(fd.get(), buf, sizeof buf, 0));
+    int left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first || h->nlmsg_seq >= first + acks) continue;
+      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) throw std::runtime_error("nfnetlink: short error message");
+      int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+      if (err && !result) result = err;
+      // After an error the kernel aborts the batch: no more acks come.
+      got = err ? acks : got + 1;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+void add_elements(uint8_t fam, std::string_view table, const std::vector<SetElements>& sets) {
+  if (int err = set_elements(NFT_MSG_NEWSETELEM, fam, table, sets))
+    sys::throw_errno("nfnetlink add elements to table " + std::string(table), err);
+}
+
+void delete_elements(uint8_t fam, std::string_view table, const std::vector<SetElements>& sets) {
+  int err = set_elements(NFT_MSG_DELSETELEM, fam, table, sets);
+  if (err == 0) return;
+  if (err != ENOENT) sys::throw_errno("nfnetlink delete elements of table " + std::string(table), err);
+  // Some are gone already (the batch did nothing): one at a time.
+  for (const auto& s : sets)
+    for (const auto& k : s.keys) {
+      int e = set_elements(NFT_MSG_DELSETELEM, fam, table, {{s.set, {k}}});
+      if (e && e != ENOENT) sys::throw_errno("nfnetlink delete an element of set " + s.set, e);
+    }
 }
 
 std::vector<std::string> chains(std::string_view spec) {

@@ -1,7 +1,8 @@
-// Read-only nftables queries over nfnetlink, in the calling thread's network
-// namespace (use inside sys::in_netns). For checks that must not pay for the
-// zos-nft helper (a process and libnftables): whether a table exists and
-// which chains it has. Changing rules still goes through nft::run.
+// nftables over nfnetlink, in the calling thread's network namespace (use
+// inside sys::in_netns), for what must not pay for the zos-nft helper (a
+// process and libnftables): whether a table exists, which chains it has, and
+// adding or removing elements of existing sets (a warm CNI ADD). Tables,
+// chains and rules still go through nft::run.
 #pragma once
 
 #include <cstdint>
@@ -25,5 +26,19 @@ bool table_exists(std::string_view family_and_name);
 // (empty when the table has none or does not exist).
 std::vector<std::string> chains(uint8_t family, std::string_view name);
 std::vector<std::string> chains(std::string_view family_and_name);
+
+// Elements of one set: each key as the kernel stores it (the components of
+// a concatenation each padded to 4 bytes, addresses in network order).
+struct SetElements {
+  std::string set;
+  std::vector<std::vector<uint8_t>> keys;
+};
+
+// Adds the elements to their sets of table `name` of `family` in one
+// transaction (all or none); elements already there are no error.
+// Throws sys::SysError (ENOENT: no such table or set).
+void add_elements(uint8_t family, std::string_view table, const std::vector<SetElements>& sets);
+// Removes them; elements (or sets, or the table) already gone are no error.
+void delete_elements(uint8_t family, std::string_view table, const std::vector<SetElements>& sets);
 
 }  // namespace zos::nfnl

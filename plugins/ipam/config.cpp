@@ -60,7 +60,7 @@ std::string Config::pools_dir() const { return data_dir + "/ipam/" + name; }
 std::string Config::pool_dir(const model::Plan& plan) const {
   std::string s = plan.subnet_v4.str();
   s[s.find('/')] = '_';
-  return pools_dir() + "/" + s;
+  return pools_dir() + "/" + s + (pool.empty() ? "" : "@" + pool);
 }
 
 Config parse_config(const cni::Request& req, bool need_prefix) {
@@ -70,13 +70,13 @@ Config parse_config(const cni::Request& req, bool need_prefix) {
   auto it = conf.find("ipam");
   if (it == conf.end() || !it->is_object()) bad("the network config has no \"ipam\" object");
   const json& ipam = *it;
-  static const std::vector<std::string> known = {"type", "prefix", "ipv6", "dataDir", "routes"};
+  static const std::vector<std::string> known = {"type", "prefix", "ipv6", "dataDir", "routes", "pool"};
   for (const auto& [k, v] : ipam.items()) {
     bool ok = false;
     for (const auto& kk : known) ok = ok || kk == k;
     if (!ok)
       throw cni::Error(cni::kUnsupportedField, "ipam." + k + " (" + v.dump() +
-                                                   ") is not a zos-ipam setting (known: type, prefix, ipv6, dataDir, routes)");
+                                                   ") is not a zos-ipam setting (known: type, prefix, ipv6, dataDir, routes, pool)");
   }
   c.data_dir = str(ipam, "dataDir", "ipam.");
   if (c.data_dir.empty()) c.data_dir = str(conf, "dataDir", "");
@@ -84,6 +84,9 @@ Config parse_config(const cni::Request& req, bool need_prefix) {
   // The plugin runs in the runtime's working directory: relative is nowhere in particular.
   if (c.data_dir[0] != '/') bad("dataDir \"" + c.data_dir + "\" must be an absolute path");
   c.v6_mode = parse_mode(str(ipam, "ipv6", "ipam."));
+  c.pool = str(ipam, "pool", "ipam.");
+  if (c.pool.find('/') != std::string::npos || c.pool == "." || c.pool == "..")
+    bad("ipam.pool \"" + c.pool + "\" must be a plain name (zos-nr sets it to the network's)");
   if (auto r = ipam.find("routes"); r != ipam.end() && !r->is_null()) {
     if (!r->is_array()) bad("ipam.routes must be a list of {dst, gw}");
     std::vector<cni::Route> routes;
@@ -118,6 +121,7 @@ Config parse_config(const cni::Request& req, bool need_prefix) {
     if (!nr)
       bad("network " + net.network_id + " has no resource for node \"" + c.source.node_id + "\"");
     c.prefix = nr->prefix;
+    if (c.pool.empty()) c.pool = model::lease_pool(net.network_id, net.allocation_nr);
   }
   if (c.prefix && (!c.prefix->addr().is_v6() || c.prefix->len() != 64))
     bad("the NR prefix " + c.prefix->str() + " must be an IPv6 /64");

@@ -21,8 +21,10 @@ struct Config {
   std::optional<std::vector<cni::Route>> routes;  // ipam.routes; default: default routes
   std::optional<ip::Prefix> prefix;  // ipam.prefix, else the local NR's prefix
   model::NetworkSource source;
+  std::string pool;  // ipam.pool, else the network's lease_pool() when the object is read; "" = none
 
-  // Folder of all of this network config's pools, and of one pool.
+  // Folder of all of this network config's pools, and of one pool:
+  // <subnet>@<pool> (<subnet> alone without a pool).
   std::string pools_dir() const;
   std::string pool_dir(const model::Plan& plan) const;
 };

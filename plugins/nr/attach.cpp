@@ -14,6 +14,7 @@
 #include "common/sys/fault.h"
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
+#include "plugins/nr/guard.h"
 #include "plugins/nr/ipam_client.h"
 #include "plugins/nr/state.h"
 
@@ -46,24 +47,33 @@ sys::Fd container_netns(const cni::Request& req) {
 
 // The config IPAM gets: ours, with the MAC and the NR prefix filled in so it
 // need not read the network object again.
-json ipam_conf(const cni::Request& req, const Resource* r, const std::string& mac) {
+// `pool`: the network's lease pool (zos-ipam keeps each network's leases
+// apart, also when two networks have one /24); "" on DEL/GC without one.
+json ipam_conf(const cni::Request& req, const Resource* r, const std::string& mac, const std::string& pool = "") {
   json c = req.conf;
   if (!mac.empty()) c["runtimeConfig"]["mac"] = mac;
-  if (r && c["ipam"].value("type", "") == "zos-ipam" && !c["ipam"].contains("prefix"))
-    c["ipam"]["prefix"] = r->plan.prefix.str();
+  if (c["ipam"].value("type", "") == "zos-ipam") {
+    if (r && !c["ipam"].contains("prefix")) c["ipam"]["prefix"] = r->plan.prefix.str();
+    if (!pool.empty() && !c["ipam"].contains("pool")) c["ipam"]["pool"] = pool;
+  }
   return c;
 }
 
-// Undo of a half-done ADD: the host veth (and so the pair) and the record.
+std::string pool_of(const Resource& r) { return model::lease_pool(r.net.network_id, r.net.allocation_nr); }
+
+// Undo of a half-done ADD: the host veth (and so the pair), its sources in
+// the bridge guard and the record.
 struct VethGuard {
   const State& st;
   std::string name;
   bool armed = true;
+  std::optional<GuardedPort> port;
   ~VethGuard() {
     if (!armed) return;
     try {
       nl::Socket host;
       nl::delete_link(host, name);
+      if (port) guard_remove(*port);
       st.remove_attachment(name);
     } catch (const std::exception& e) {
       spdlog::error("undoing veth {} failed: {}", name, e.what());
@@ -116,13 +126,23 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   if (mac.empty()) mac = model::format_mac(stable_mac(env.container_id, env.ifname));
 
   // The record goes first: whatever a kill leaves behind, DEL and GC find.
-  st.save_attachment({hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns});
+  AttachmentRecord rec{hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns};
+  st.save_attachment(rec);
   VethGuard guard{st, hname};
   sys::fault_point("add-after-record");
 
   Ipam ipam_plugin(cfg.ipam_type, req);
-  IpamLease ipam(ipam_plugin, ipam_conf(req, &r, mac));
+  IpamLease ipam(ipam_plugin, ipam_conf(req, &r, mac, pool_of(r)));
   sys::fault_point("add-after-ipam");
+  const cni::Result& ipres = ipam.result();
+
+  // The port may send from its MAC and these addresses only; in the guard
+  // before the port joins the bridge (until then it sends nothing).
+  rec.mac = mac;
+  for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
+  st.save_attachment(rec);
+  guard.port = guarded_port(rec);
+  if (guard.port) guard_add(*guard.port);
 
   nl::VethOptions vo;
   vo.peer_mac = mac;
@@ -136,8 +156,6 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   nl::sysctl_set("net/ipv6/conf/" + hname + "/disable_ipv6", "1");
   nl::set_master(host, h->index, br->index);
   nl::set_up(host, h->index);
-
-  const cni::Result& ipres = ipam.result();
   cni::Result res;
   res.interfaces.push_back({plan.bridge, br->mac, ""});
   res.interfaces.push_back({hname, h->mac, ""});
@@ -147,6 +165,10 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
     auto c = nl::get_link(s, env.ifname);
     if (!c) throw cni::Error(cni::kInternal, env.ifname + " vanished from " + env.netns + " during ADD");
     cif.mtu = static_cast<int>(c->mtu);
+    // Routes are static, from the result: no router advertisements, no
+    // redirects; the link-local from the MAC (what the bridge guard allows).
+    for (const char* k : {"accept_ra", "accept_redirects", "addr_gen_mode"})
+      nl::sysctl_set("net/ipv6/conf/" + env.ifname + "/" + k, "0");
     for (const auto& ipc : ipres.ips) nl::add_addr(s, c->index, ipc.address.str(), {.nodad = true});
     nl::set_up(s, c->index);
     for (const auto& rt : ipres.routes) {
@@ -178,6 +200,8 @@ void detach(const cni::Request& req, const Config& cfg) {
   std::string hname = host_veth_name(env.container_id, env.ifname);
   nl::Socket host;
   nl::delete_link(host, hname);  // takes the container end along
+  if (auto rec = st.attachment(hname))
+    if (auto port = guarded_port(*rec)) guard_remove(*port);
   // IPAM DEL needs no network object: it works when it is gone.
   Ipam(cfg.ipam_type, req).del(ipam_conf(req, nullptr, ""));
   st.remove_attachment(hname);
@@ -222,7 +246,7 @@ void check_attachment(const cni::Request& req, const Config& cfg, const Resource
       if (!found) fail("route to " + rt.dst.str() + (rt.gw ? " via " + rt.gw->str() : "") + " is missing in " + env.netns);
     }
   });
-  Ipam(cfg.ipam_type, req).check(ipam_conf(req, &r, ""));
+  Ipam(cfg.ipam_type, req).check(ipam_conf(req, &r, "", pool_of(r)));
 }
 
 void gc(const cni::Request& req, const Config& cfg) {
@@ -237,6 +261,7 @@ void gc(const cni::Request& req, const Config& cfg) {
     if (keep) continue;
     try {
       nl::delete_link(host, a.host_veth);
+      if (auto port = guarded_port(a)) guard_remove(*port);
       st.remove_attachment(a.host_veth);
       spdlog::info("GC removed {} of {}/{}", a.host_veth, a.container_id, a.ifname);
     } catch (const std::exception& e) {

@@ -34,6 +34,7 @@ Config parse_config(const cni::Request& req) {
       throw cni::Error(cni::kInvalidConfig, std::string(key) + " \"" + path + "\" must be an absolute path");
   cfg.node.cni_path = req.env.path;
   if (auto pn = str(c, "publicNamespace"); !pn.empty()) cfg.node.public_netns = pn;
+  if (auto np = str(c, "nodePolicy"); !np.empty()) cfg.node.policy_file = np;
   if (auto m = c.find("mtu"); m != c.end() && !m->is_null()) {
     if (!m->is_number_unsigned() || m->get<unsigned>() < 1280 || m->get<unsigned>() > 65535)
       throw cni::Error(cni::kInvalidConfig, "mtu must be a number from 1280 to 65535 (IPv6 needs 1280), got " + m->dump());

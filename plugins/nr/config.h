@@ -14,6 +14,8 @@ inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
 // The namespace of the node's public side (made by `zos-bootstrap public` on
 // exit nodes); used when it exists, else the namespace zos-nr runs in.
 inline constexpr const char* kDefaultPublicNetns = "public";
+// The operator's node policy (policy.h); read when it exists.
+inline constexpr const char* kDefaultPolicyFile = "/etc/zos/node.json";
 
 // What every NR operation needs to know about this node.
 struct Node {
@@ -26,6 +28,7 @@ struct Node {
   // identityKeyFile: the node's ed25519 seed as 0-OS's identityd keeps it,
   // which opens a private_key sealed to the node (plugins/nr/keys.h).
   std::string identity_file;
+  std::string policy_file = kDefaultPolicyFile;    // nodePolicy / --node-policy (policy.h)
 };
 
 struct Config {

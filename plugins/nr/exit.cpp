@@ -16,16 +16,7 @@
 
 namespace zos::nr {
 
-namespace {
-
-struct ExitAddrs {
-  std::string v4, gw4, v6, gw6;
-  std::string ll6;  // 0-OS's gateway link-local, when the IPv6 was derived
-  std::optional<uint32_t> metric4, metric6;
-  std::string iface;
-};
-
-ExitAddrs wanted(const Resource& r) {
+ExitAddrs exit_wanted(const Resource& r) {
   ExitAddrs w;
   if (!r.net.exit_point) return w;
   const auto& ep = *r.net.exit_point;
@@ -44,6 +35,8 @@ ExitAddrs wanted(const Resource& r) {
   }
   return w;
 }
+
+namespace {
 
 // The uplink the macvlan sits on, on the public side.
 nl::LinkInfo parent_link(nl::Socket& s, const std::string& iface, const std::string& side, const Resource& r) {
@@ -69,7 +62,7 @@ void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
     });
     return;
   }
-  auto w = wanted(r);
+  auto w = exit_wanted(r);
   if (!r.net.exit_point) spdlog::warn("network {}: {} is the exit but the network has no exit_point", r.net.network_id, plan.netns);
 
   bool present = sys::in_netns(nsfd, [&] {
@@ -120,7 +113,7 @@ void apply_exit(const Node& node, const Resource& r, int nr_nsfd) {
 std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_nsfd) {
   std::vector<std::string> out;
   if (!r.nr.exit_point) return out;
-  auto w = wanted(r);
+  auto w = exit_wanted(r);
   sys::in_netns(nr_nsfd, [&] {
     nl::Socket s;
     auto l = nl::get_link(s, r.plan.pub);

@@ -6,6 +6,8 @@
 // Non-exit NRs route the Internet to the exit over WireGuard (mesh.h).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,16 @@
 namespace zos::nr {
 
 struct Resource;
+
+// What the network object asks of this exit NR (strings as nl:: takes them;
+// empty when not asked).
+struct ExitAddrs {
+  std::string v4, gw4, v6, gw6;
+  std::string ll6;  // 0-OS's gateway link-local, when the IPv6 was derived
+  std::optional<uint32_t> metric4, metric6;
+  std::string iface;  // ipv4_conf.iface, else ipv6_conf.iface
+};
+ExitAddrs exit_wanted(const Resource& r);
 
 // Called by apply() after the mesh. On an NR that is not (or no longer) the
 // exit, removes a pub link left from an earlier version.

@@ -1,11 +1,24 @@
 #include "plugins/nr/firewall.h"
 
+#include <algorithm>
+
 namespace zos::nr {
 
 FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, const model::NetResource& nr) {
   FirewallSpec s;
   s.router_if = plan.veth;
   s.wg_if = plan.wg;
+  s.own_v4 = plan.subnet_v4.network().str();
+  s.own_v6 = plan.prefix.network().str();
+  s.own_wg_v4 = plan.wg_v4.addr().str();
+  auto add = [&](const ip::Prefix& prefix) {
+    auto p = model::Plan::of(prefix.network(), net.allocation_nr);
+    for (auto [list, v] : {std::pair{&s.net_v4, p.subnet_v4.network().str()}, std::pair{&s.net_v4, p.wg_v4.addr().str()},
+                           std::pair{&s.net_v6, p.prefix.network().str()}})
+      if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+  };
+  for (const auto& res : net.resources) add(res.prefix);
+  for (const auto& peer : nr.peers) add(peer.prefix);
   if (nr.exit_point) {
     s.pub_if = plan.pub;
     if (net.exit_point) {
@@ -20,6 +33,34 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
 namespace {
 
 bool has_nat(const FirewallSpec& s) { return !s.pub_if.empty() && (s.masquerade || !s.dnat.empty()); }
+
+std::string set_of(const std::vector<std::string>& items) {
+  std::string out = "{ ";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out + " }";
+}
+
+// Runs before conntrack (priority raw): a spoofed packet never makes state.
+//   router veth  only the NR's /24 and /64 (and link-local, :: for DAD)
+//   wg           never the NR's own addresses: WireGuard checks a peer's
+//                source against its AllowedIPs, but the exit peer's are
+//                0.0.0.0/0 and ::/0, which cover whatever no other peer has
+//   pub          never an address of the network from the Internet
+std::string guard_chain(const FirewallSpec& s) {
+  std::string out;
+  out += "  chain guard {\n";
+  out += "    type filter hook prerouting priority raw; policy accept;\n";
+  out += "    iifname \"" + s.router_if + "\" ip saddr != " + s.own_v4 + " drop\n";
+  out += "    iifname \"" + s.router_if + "\" ip6 saddr != { " + s.own_v6 + ", fe80::/10, ::/128 } drop\n";
+  out += "    iifname \"" + s.wg_if + "\" ip saddr { " + s.own_v4 + ", " + s.own_wg_v4 + " } drop\n";
+  out += "    iifname \"" + s.wg_if + "\" ip6 saddr " + s.own_v6 + " drop\n";
+  if (!s.pub_if.empty()) {
+    out += "    iifname \"" + s.pub_if + "\" ip saddr " + set_of(s.net_v4) + " drop\n";
+    out += "    iifname \"" + s.pub_if + "\" ip6 saddr " + set_of(s.net_v6) + " drop\n";
+  }
+  out += "  }\n";
+  return out;
+}
 
 }  // namespace
 
@@ -39,18 +80,27 @@ std::string firewall_script(const FirewallSpec& s) {
   out += "add table " + std::string(kNatTable) + "\n";
   out += "delete table " + std::string(kNatTable) + "\n";
   out += "table " + std::string(kFilterTable) + " {\n";
+  out += guard_chain(s);
   out += "  chain input {\n";
   out += "    type filter hook input priority filter; policy drop;\n";
   out += "    ct state established,related accept\n";
   out += "    ct state invalid drop\n";
   out += "    iifname \"lo\" accept\n";
   out += "    iifname " + tenant + " accept\n";
-  // Neighbour discovery and path MTU discovery must work on every link.
-  out += "    meta l4proto ipv6-icmp accept\n";
+  // From outside the tenant only what IPv6 needs: neighbour discovery on
+  // the link (hop limit 255: never routed), path MTU and errors. No echo.
+  out += "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept\n";
+  out += "    icmpv6 type { destination-unreachable, packet-too-big, time-exceeded, parameter-problem } accept\n";
   out += "    meta l4proto icmp icmp type { destination-unreachable, time-exceeded } accept\n";
   out += "  }\n";
   out += "  chain forward {\n";
   out += "    type filter hook forward priority filter; policy drop;\n";
+  // Only the network's own addresses leave through the exit (before
+  // masquerade, which is postrouting).
+  if (!s.pub_if.empty()) {
+    out += "    oifname \"" + s.pub_if + "\" ip saddr != " + set_of(s.net_v4) + " drop\n";
+    out += "    oifname \"" + s.pub_if + "\" ip6 saddr != " + set_of(s.net_v6) + " drop\n";
+  }
   out += "    ct state established,related accept\n";
   out += "    ct state invalid drop\n";
   out += "    iifname " + tenant + " accept\n";

@@ -1,5 +1,7 @@
 // The NR's firewall, in nftables tables of its own inside the NR namespace:
-//   table inet zos-nr     filter: what may enter and cross the NR
+//   table inet zos-nr     guard: sources that do not belong to the link they
+//                         arrive on, dropped before conntrack sees them;
+//                         filter: what may enter and cross the NR
 //   table ip   zos-nr-nat exit NRs only: masquerade and DNAT
 // Applied as one transaction that replaces both tables, so a re-apply never
 // leaves a moment without rules.
@@ -20,6 +22,13 @@ struct FirewallSpec {
   std::string router_if;  // veth-<nibble>-<alloc>: the tenant's containers
   std::string wg_if;      // wg-<nibble>-<alloc>: the tenant's other NRs
   std::string pub_if;     // pub-<nibble>-<alloc> on the exit NR, else ""
+  // Sources that belong where (docs/security.md): the NR's own, and the
+  // whole network's (every NR's /24 and WireGuard /32, every /64).
+  std::string own_v4;                // 10.a.b.0/24
+  std::string own_v6;                // prefix/64
+  std::string own_wg_v4;             // 10.255.a.b
+  std::vector<std::string> net_v4;   // every NR's /24 and 10.255.x.y
+  std::vector<std::string> net_v6;   // every NR's /64
   bool masquerade = false;
   std::vector<model::Ipv4Dnat> dnat;
   std::vector<ip::Addr> ipv6_allow;

@@ -26,8 +26,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--identity-file F]\n"
-    "                    [--public-namespace NS] [--json]\n"
-    "       zos-nr delete <network.json> --node <id> [--data-dir D] [--public-namespace NS]\n"
+    "                    [--public-namespace NS] [--node-policy F] [--json]\n"
+    "       zos-nr delete <network.json> --node <id> [--force] [--data-dir D] [--public-namespace NS]\n"
     "       zos-nr namespace <network_id> [--data-dir D]\n"
     "       zos-nr show [<network_id>] [--data-dir D] [--json]\n"
     "       zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D]\n"
@@ -40,6 +40,7 @@ struct Args {
   std::vector<std::string> pos;
   Node node;
   bool json = false;
+  bool force = false;  // delete: also when the object is older than the applied one
 };
 
 // Exit codes: 0 done, 1 failed, 2 usage.
@@ -63,6 +64,8 @@ Args parse(const std::vector<std::string>& a) {
     else if (a[i] == "--key-file") r.node.key_file = value("--key-file");
     else if (a[i] == "--identity-file") r.node.identity_file = value("--identity-file");
     else if (a[i] == "--public-namespace") r.node.public_netns = value("--public-namespace");
+    else if (a[i] == "--node-policy") r.node.policy_file = value("--node-policy");
+    else if (a[i] == "--force") r.force = true;
     else if (a[i] == "--json") r.json = true;
     else if (a[i].rfind("--", 0) == 0) throw Usage("unknown flag " + a[i]);
     else r.pos.push_back(a[i]);
@@ -144,7 +147,7 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
       return 0;
     }
     if (a.cmd == "delete") {
-      remove(a.node, load(a));
+      remove(a.node, load(a), a.force);
       return 0;
     }
     State st(a.node.data_dir);

@@ -21,7 +21,9 @@
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
 #include "plugins/nr/keys.h"
+#include "plugins/nr/guard.h"
 #include "plugins/nr/mesh.h"
+#include "plugins/nr/policy.h"
 #include "plugins/nr/state.h"
 #include "plugins/nr/uplink.h"
 #include "plugins/nr/validate.h"
@@ -152,9 +154,15 @@ void build(const Node& node, const Resource& r) {
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
-  reattach_containers(host, plan, node);
   sys::fault_point("nr-after-router");
   try {
+    // The bridge guard first: a re-attached port sends only what it may.
+    std::vector<GuardedPort> ports;
+    for (const auto& a : State(node.data_dir).attachments())
+      if (a.netns == plan.netns)
+        if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
+    nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    reattach_containers(host, plan, node);
     nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
@@ -210,6 +218,9 @@ void apply_locked(const Node& node, const Resource& r, const State& st, const st
     if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
     return;
   }
+  // What the object asks of this node, against the operator's policy,
+  // before anything is built.
+  check_exit_policy(node, r);
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
   nl::Socket host;
@@ -265,24 +276,32 @@ Resource apply_for_attach(const Node& node, const model::Network& net, std::opti
   return apply_resource(node, net, ApplyMode::kFast, mtu, true);
 }
 
-void remove(const Node& node, const model::Network& net) {
+void remove(const Node& node, const model::Network& net, bool force) {
   Resource r = resolve(net, node.id);
   State st(node.data_dir);
   FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
   if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
     throw cni::Error(kNameClash, r.plan.netns + " belongs to network " + *owner + ", not " + net.network_id +
                                      ": refusing to delete it");
+  // A stale or replayed delete must not remove the current NR.
+  if (auto prev = st.applied(net.network_id); prev && prev->version > net.version && !force)
+    throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +
+                                        " is older than the applied version " + std::to_string(prev->version) +
+                                        ": refusing to delete (send the current version, or --force)");
   spdlog::info("deleting network {} ({})", net.network_id, r.plan.netns);
   nl::Socket host;
   for (const auto& a : st.attachments()) {
     if (a.netns != r.plan.netns) continue;
     nl::delete_link(host, a.host_veth);
+    if (auto p = guarded_port(a)) guard_remove(*p);
     st.remove_attachment(a.host_veth);
   }
   teardown(node, r);
-  // Leases of this NR, whatever network config made them.
+  // Leases of this network's NR, whatever network config made them (never
+  // another network's, even with the same /24: ipam/<config>/<subnet>@<pool>).
   std::string pool = r.plan.subnet_v4.str();
   pool[pool.find('/')] = '_';
+  pool += "@" + model::lease_pool(net.network_id, net.allocation_nr);
   std::string ipam = node.data_dir + "/ipam";
   for (const auto& conf : sys::list_dir(ipam)) {
     std::error_code ec;
@@ -324,6 +343,7 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
   });
   for (auto& p : mesh_problems(node, r, nsfd->get())) out.push_back(std::move(p));
   for (auto& p : exit_problems(node, r, nsfd->get())) out.push_back(std::move(p));
+  if (!nfnl::table_exists(kGuardTable)) out.push_back("bridge guard table " + std::string(kGuardTable) + " is missing");
   sys::in_netns(nsfd->get(), [&] {
     for (const auto& t : firewall_tables(firewall_spec(plan, r.net, r.nr))) {
       if (!nfnl::table_exists(t.table)) {

@@ -61,7 +61,8 @@ Resource apply_for_attach(const Node& node, const model::Network& net, std::opti
 
 // DeleteNetResource: namespace (and all in it), bridge, router veth, the
 // attached containers' host veths, leases and state. Safe to repeat.
-void remove(const Node& node, const model::Network& net);
+// An object older than the applied one is refused (112) unless `force`.
+void remove(const Node& node, const model::Network& net, bool force = false);
 
 // What is wrong with the NR (empty when nothing is).
 std::vector<std::string> problems(const Node& node, const Resource& r);

@@ -32,7 +32,7 @@ constexpr auto kReplyPatience = 30s;  // how long a reply is retried before it i
 
 constexpr const char* kUsage =
     "usage: zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D] "
-    "[--key-file F] [--identity-file F] [--public-namespace NS]\n";
+    "[--key-file F] [--identity-file F] [--public-namespace NS] [--node-policy F]\n";
 
 class Server {
  public:
@@ -234,6 +234,8 @@ ServeOptions parse_serve(const std::vector<std::string>& a) {
       o.node.identity_file = value("--identity-file");
     } else if (a[i] == "--public-namespace") {
       o.node.public_netns = value("--public-namespace");
+    } else if (a[i] == "--node-policy") {
+      o.node.policy_file = value("--node-policy");
     } else {
       throw std::invalid_argument("unknown argument " + a[i]);
     }

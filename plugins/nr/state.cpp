@@ -74,24 +74,31 @@ void State::set_owner(const std::string& netns, const std::string& network_id) c
 
 void State::remove_owner(const std::string& netns) const { sys::remove_if_exists(dir_ + "/names/" + netns); }
 
+std::optional<AttachmentRecord> State::attachment(const std::string& host_veth) const {
+  auto text = sys::read_file(dir_ + "/attachments/" + host_veth + ".json");
+  if (!text) return std::nullopt;
+  json j = sys::parse_json_or_discarded(*text);
+  if (!j.is_object()) return std::nullopt;  // a torn record cannot exist (atomic writes); skip foreign files
+  AttachmentRecord r;
+  r.host_veth = host_veth;
+  r.container_id = j.value("containerID", "");
+  r.ifname = j.value("ifname", "");
+  r.network_id = j.value("network_id", "");
+  r.netns = j.value("netns", "");
+  r.config_name = j.value("config", "");
+  r.container_netns = j.value("containerNetns", "");
+  r.mac = j.value("mac", "");
+  if (auto a = j.find("addrs"); a != j.end() && a->is_array())
+    for (const auto& x : *a)
+      if (x.is_string()) r.addrs.push_back(x);
+  return r;
+}
+
 std::vector<AttachmentRecord> State::attachments() const {
   std::vector<AttachmentRecord> out;
-  std::string d = dir_ + "/attachments";
-  for (const auto& name : sys::list_dir(d)) {
+  for (const auto& name : sys::list_dir(dir_ + "/attachments")) {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    auto text = sys::read_file(d + "/" + name);
-    if (!text) continue;
-    json j = sys::parse_json_or_discarded(*text);
-    if (!j.is_object()) continue;  // a torn record cannot exist (atomic writes); skip foreign files
-    AttachmentRecord r;
-    r.host_veth = name.substr(0, name.size() - 5);
-    r.container_id = j.value("containerID", "");
-    r.ifname = j.value("ifname", "");
-    r.network_id = j.value("network_id", "");
-    r.netns = j.value("netns", "");
-    r.config_name = j.value("config", "");
-    r.container_netns = j.value("containerNetns", "");
-    out.push_back(std::move(r));
+    if (auto r = attachment(name.substr(0, name.size() - 5))) out.push_back(std::move(*r));
   }
   return out;
 }
@@ -100,6 +107,8 @@ void State::save_attachment(const AttachmentRecord& r) const {
   sys::make_dirs(dir_ + "/attachments", 0700);
   json j = {{"containerID", r.container_id}, {"ifname", r.ifname}, {"network_id", r.network_id},
             {"netns", r.netns},              {"config", r.config_name}, {"containerNetns", r.container_netns}};
+  if (!r.mac.empty()) j["mac"] = r.mac;
+  if (!r.addrs.empty()) j["addrs"] = r.addrs;
   // Crash-safe, not durable: the veth it describes does not survive a reboot.
   sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600,
                          sys::Sync::kCrashSafe);

@@ -32,6 +32,8 @@ struct AttachmentRecord {
   std::string netns;        // the NR's namespace
   std::string config_name;  // the CNI network config that made it
   std::string container_netns;
+  std::string mac;                 // the container end's, once known
+  std::vector<std::string> addrs;  // IPAM's addresses (no length), once known
 };
 
 class State {
@@ -50,6 +52,7 @@ class State {
   void remove_owner(const std::string& netns) const;
 
   std::vector<AttachmentRecord> attachments() const;
+  std::optional<AttachmentRecord> attachment(const std::string& host_veth) const;
   void save_attachment(const AttachmentRecord& r) const;
   void remove_attachment(const std::string& host_veth) const;
 

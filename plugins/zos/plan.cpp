@@ -1,5 +1,8 @@
 #include "plugins/zos/plan.h"
 
+#include <cctype>
+#include <cstdio>
+
 #include <cstdio>
 
 #include "common/cni/error.h"
@@ -88,6 +91,20 @@ std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s) {
     m[i] = static_cast<uint8_t>(hi * 16 + lo);
   }
   return m;
+}
+
+std::string lease_pool(const std::string& network_id, int allocation_nr) {
+  std::string out;
+  for (unsigned char c : network_id) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      char b[4];
+      std::snprintf(b, sizeof b, "%%%02X", c);
+      out += b;
+    }
+  }
+  return out + "." + std::to_string(allocation_nr);
 }
 
 std::string format_mac(const std::array<uint8_t, 6>& mac) {

@@ -56,6 +56,11 @@ ip::Addr ipv6_from_ipv4(const ip::Prefix& prefix, const ip::Addr& v4);
 // The inverse: the IPv4 an address made by ipv6_from_ipv4 came from.
 std::optional<ip::Addr> ipv4_from_ipv6(const ip::Prefix& prefix, const ip::Addr& v6);
 
+// The name of a network's lease pool on a node: the network id (bytes
+// other than letters, digits, '-', '_' and '.' as %XX) and its allocation_nr,
+// "t-a.0". Two networks with one /24 never share a pool.
+std::string lease_pool(const std::string& network_id, int allocation_nr);
+
 // "02:42:ac:11:00:02" -> bytes; nullopt when malformed.
 std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s);
 std::string format_mac(const std::array<uint8_t, 6>& mac);

@@ -17,50 +17,18 @@
 #include "common/wg/wg.h"
 #include "nr/grid_support.h"
 #include "nr/nr_support.h"
+#include "nr/mesh_world.h"
+#include "nr/probe.h"
 
 using namespace zos::test;
 using namespace zos::test::nr;
 
 namespace {
 
-std::string key64(const zos::wg::Key& k) { return zos::wg::key_to_base64(k); }
-std::string pub64(const zos::wg::Key& k) { return zos::wg::key_to_base64(zos::wg::public_key_of(k)); }
-
 // ping -M do: the packet must fit unfragmented. Exit status of ping.
 int ping_size(const std::string& ns, const std::string& addr, int size) {
   return sh("timeout 10 nsenter --net=" + ns + " ping -n -q -M do -c 1 -W 2 -s " + std::to_string(size) + " " +
             addr + " >/dev/null 2>&1");
-}
-
-// A peer entry; `ip` "" is a hidden node: no endpoint for the others to use.
-json wg_peer(int n, const std::string& ip, int port, const zos::wg::Key& priv, bool own) {
-  json c = {{"port", port}, {"key", pub64(priv)}};
-  if (!ip.empty()) c["ip"] = ip;
-  if (own) c["private_key"] = key64(priv);
-  return {{"type", 0}, {"prefix", prefix(n)}, {"connection", c}};
-}
-
-struct Member {
-  int nibble;
-  std::string node_id;
-  std::string endpoint;
-  int port;
-  zos::wg::Key key = zos::wg::generate_private_key();
-};
-
-// The network object: every member a resource whose peers are all members
-// (its own entry with its private key).
-json network_of(const std::string& id, uint64_t version, const std::vector<Member>& ms, int exit_nibble) {
-  json res = json::array();
-  for (const auto& m : ms) {
-    json peers = json::array();
-    for (const auto& p : ms) peers.push_back(wg_peer(p.nibble, p.endpoint, p.port, p.key, &p == &m));
-    json node = {{"id", m.node_id}, {"reachability_v4", m.endpoint.empty() ? "hidden" : "public"}};
-    json r = {{"node_id", node}, {"prefix", prefix(m.nibble)}, {"peers", peers}};
-    if (m.nibble == exit_nibble) r["exit_point"] = true;
-    res.push_back(r);
-  }
-  return {{"network_id", id}, {"version", version}, {"allocation_nr", 0}, {"resources", res}};
 }
 
 std::string wg_link(int n) { return "wg-0b" + hex2(n) + "-0"; }

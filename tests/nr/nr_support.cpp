@@ -108,7 +108,7 @@ Node::~Node() {
   // Every NR, through the plugin (removes its netns, bridge, router veth,
   // leases and state); then whatever is left by force.
   for (const auto& f : net_files_) {
-    auto r = run({"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr"), "delete", f, "--node", id_,
+    auto r = run({"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr"), "delete", f, "--force", "--node", id_,
                   "--data-dir", data_dir_, "--public-namespace", public_ns()},
                  tool_env());
     if (r.status != 0) std::fprintf(stderr, "cleanup: zos-nr delete %s: %s\n", f.c_str(), r.err.c_str());

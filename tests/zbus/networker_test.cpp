@@ -50,6 +50,16 @@ TEST_CASE("Namespace answers from the applied state", "[zbus]") {
 TEST_CASE("the NR code's refusals are the method's errors", "[zbus]") {
   test::TempDir dir;
   nr::Node node{"node1", dir.path(), "", "", std::nullopt};
+  SECTION("a delete older than the applied version (a stale or replayed request)") {
+    json v2 = net_object("node1");
+    v2["version"] = 2;
+    nr::State(dir.path()).save_applied({"zbn", 2, "net-0cff-0", "node1", v2});
+    auto r = nr::networker_call(node, request("DeleteNetResource", {zbus::pack_json(net_object("node1"))}));
+    CHECK(r.error.empty());
+    REQUIRE(r.call_error);
+    CHECK(r.call_error->find("older than the applied version 2") != std::string::npos);
+    CHECK(nr::State(dir.path()).applied("zbn"));
+  }
   SECTION("no resource for this node") {
     auto r = nr::networker_call(node, request("ApplyNetResource", {zbus::pack_json(net_object("elsewhere"))}));
     CHECK(r.error.empty());
