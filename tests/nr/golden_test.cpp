@@ -89,6 +89,9 @@ TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a 
   // its router fe80::1, which routes the farm's /48 to the exit's address.
   REQUIRE(sh("ip -n " + inet + " link set lo up && ip -n " + inet + " link add wan0 type veth peer name public netns " +
              pub1 + " && ip -n " + pub1 + " link set public up") == 0);
+  // As on a 0-OS node, the public side's default route leaves by `public`:
+  // the link the node policy lets exits use by default.
+  REQUIRE(sh("ip -n " + pub1 + " -6 route add default via fe80::1 dev public") == 0);
   REQUIRE(sh("ip -n " + inet + " addr add 203.0.113.1/24 dev wan0 && ip -n " + inet +
              " addr add 2a02:1802:5e::1/64 dev wan0 nodad && ip -n " + inet + " addr add fe80::1/64 dev wan0 nodad && ip -n " +
              inet + " addr add 2001:db8:ff::1/128 dev lo && ip -n " + inet + " link set wan0 up") == 0);

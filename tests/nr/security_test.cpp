@@ -22,7 +22,7 @@ TEST_CASE("security: attack 1, an exit on another tenant's bridge, an NR link or
   std::string b_port = n.host_veths().at(0);
 
   for (const std::string iface : {nr_bridge(0xc0), nr_veth(0xc0), b_port, std::string("lo")}) {
-    json c = exit_network("sec-c", 0xc1, exit_point("10.11.192.50/24", "", iface));
+    json c = exit_network("sec-c", 0xc1, exit_point("203.0.113.50/24", "", iface));
     auto fc = n.write_network(c);
     std::string cn = n.container("s1c");
     auto r = n.cni("ADD", n.conf(fc), "s1-c", cn);
@@ -40,7 +40,7 @@ TEST_CASE("security: attack 1, an exit on another tenant's bridge, an NR link or
   // The operator cannot allow an NR's bridge either.
   std::string policy = n.file("node.json");
   REQUIRE(sh("echo '{\"exitLinks\": [\"" + nr_bridge(0xc0) + "\"]}' >" + policy) == 0);
-  json conf = n.conf(n.write_network(exit_network("sec-c", 0xc1, exit_point("10.11.192.50/24", "", nr_bridge(0xc0)))));
+  json conf = n.conf(n.write_network(exit_network("sec-c", 0xc1, exit_point("203.0.113.50/24", "", nr_bridge(0xc0)))));
   conf["nodePolicy"] = policy;
   std::string cn = n.container("s1c2");
   auto r = n.cni("ADD", conf, "s1-c2", cn);

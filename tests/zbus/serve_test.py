@@ -303,6 +303,9 @@ def run_go(w, files):
     w.sh(["ip", "link", "set", "eth0p", "up"])
     w.sh(["ip", "addr", "add", "192.0.2.2/24", "dev", "eth0"])
     w.sh(["ip", "link", "set", "eth0", "up"])
+    # The node's default route leaves by eth0: the link the node policy
+    # lets an exit use by default (docs/security.md).
+    w.sh(["ip", "route", "add", "default", "via", "192.0.2.1", "dev", "eth0"])
     w.start_redis()
     w.start_server(workers=1)
     c = Client(w.sock)
