@@ -100,7 +100,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Run-time helpers, none needed to attach a container on a kernel with
 # WireGuard: wireguard-go where the kernel has none, wg to look at links,
 # udhcpc and ip(8) for zos-bootstrap's DHCP probe and lease script.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, wireguard-tools, busybox-static | busybox | udhcpc, iproute2")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, wireguard-tools, busybox-static | busybox | udhcpc, dhcpcd-base, iproute2")
 # nft(8) to inspect the NR firewall; the reference plugins (portmap) that the
 # example conflist chains after zos-nr.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nftables, containernetworking-plugins")

@@ -61,12 +61,12 @@ TEST_CASE("lease script and service file", "[config]") {
   auto s = lease_script("/x/resolv.conf");
   CHECK(s.rfind("#!/bin/sh\n", 0) == 0);
   CHECK(s.find("ip addr replace \"$ip/$mask\"") != std::string::npos);
-  CHECK(s.find("ip -4 route replace default via \"$r\" dev \"$interface\"") != std::string::npos);
+  CHECK(s.find("ip -4 route replace default via \"$gw\" dev \"$interface\"") != std::string::npos);
   CHECK(s.find("RESOLV='/x/resolv.conf'") != std::string::npos);
   CHECK(s.find("/etc/resolv.conf") == std::string::npos);
   DhcpClient c{{"/bin/busybox", "udhcpc"}};
   CHECK(service_text(c, "zos", "/s") ==
         "# Written by zos-bootstrap uplink: keeps the DHCP client running on the zos bridge.\n"
-        "exec: /bin/busybox udhcpc -f -i zos -t 20 -T 1 -s /s\nlog: ring\n");
+        "exec: /bin/busybox udhcpc -f -i zos -t 20 -T 1 -a1000 -s /s\nlog: ring\n");
   CHECK(service_path("/etc/zinit", "zos") == "/etc/zinit/dhcp-zos.yaml");
 }

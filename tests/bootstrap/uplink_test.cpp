@@ -129,7 +129,7 @@ TEST_CASE("uplink chooses the NIC with DHCP and a re-run changes nothing", "[roo
   const std::string script = w.tmp / "data/bootstrap/udhcpc.script";
   CHECK(read(w.tmp / "zinit/dhcp-zos.yaml") ==
         "# Written by zos-bootstrap uplink: keeps the DHCP client running on the zos bridge.\n"
-        "exec: " + j["client"].get<std::string>() + " -f -i zos -t 20 -T 1 -s " + script + "\nlog: ring\n");
+        "exec: " + j["client"].get<std::string>() + " -f -i zos -t 20 -T 1 -a1000 -s " + script + "\nlog: ring\n");
   CHECK(j["client"].get<std::string>().ends_with("udhcpc"));
   CHECK(::access(script.c_str(), X_OK) == 0);
   auto rec = json::parse(read(w.tmp / "data/bootstrap/uplink.json"));
@@ -196,7 +196,7 @@ TEST_CASE("uplink without DHCP anywhere fails and leaves nothing behind", "[root
   auto r = w.uplink(cfg, {"--json"});
   INFO(r.out << r.err);
   CHECK(r.status == 1);
-  CHECK(r.err.find("no NIC got a DHCPv4 lease or an IPv6 router advertisement") != std::string::npos);
+  CHECK(r.err.find("no NIC got a working uplink (DHCPv4, SLAAC or DHCPv6)") != std::string::npos);
   CHECK(r.err.find("eth0 (no carrier after 2s)") != std::string::npos);
   CHECK(r.err.find("eth1 (no DHCPv4 lease") != std::string::npos);
   auto j = json::parse(r.out);
