@@ -71,6 +71,7 @@ class Proc {
     ::waitpid(pid_, nullptr, 0);
   }
   Proc(const Proc&) = delete;
+  void signal(int sig) const { ::kill(pid_, sig); }
   bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
 
  private:
