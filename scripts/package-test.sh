@@ -80,8 +80,8 @@ check "Section net, Priority optional, Maintainer set" \
 check "Depends names libnftables1 (zos-nft) with a version" grep -Eq 'libnftables1 \(>= [0-9]' <<<"$depends"
 check "Depends names libc6 and libstdc++6" grep -Eq 'libc6 .*libstdc\+\+6|libstdc\+\+6.*libc6' <<<"$depends"
 check "Depends has no libnl/libspdlog/libfmt (linked statically)" bash -c "! grep -Eq 'libnl|spdlog|libfmt' <<<'$depends'"
-check "Recommends wireguard-go, wireguard-tools, a udhcpc, iproute2" \
-  test "$(field Recommends)" = "wireguard-go, wireguard-tools, busybox-static | busybox | udhcpc, iproute2"
+check "Recommends wireguard-go, wireguard-tools, a udhcpc, dhcpcd-base, iproute2" \
+  test "$(field Recommends)" = "wireguard-go, wireguard-tools, busybox-static | busybox | udhcpc, dhcpcd-base, iproute2"
 check "Suggests nftables, containernetworking-plugins" test "$(field Suggests)" = "nftables, containernetworking-plugins"
 check "no maintainer scripts, no conffiles" \
   bash -c "dpkg-deb --ctrl-tarfile '$deb' | tar -t | grep -Eq 'conffiles|postinst|prerm|postrm|preinst' && exit 1 || exit 0"
