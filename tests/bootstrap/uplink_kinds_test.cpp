@@ -32,6 +32,19 @@ json won(UplinkWorld& w, const std::string& cfg, std::vector<std::string> more =
   return json::parse(r.out);
 }
 
+// eth1's honest parts: a range of 50 addresses for 1 h and its router.
+const char* kRange = "--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h";
+const char* kRouter = "--dhcp-option=option:router,10.99.1.1";
+
+// eth1 (the only NIC allowed) won with sane values: its router is zos's
+// only default route.
+json eth1_wins(UplinkWorld& w) {
+  auto j = won(w, w.config(allow(R"(["eth1"])")));
+  CHECK(j["nic"] == "eth1");
+  CHECK(w.ip("-4 route show default") == "default via 10.99.1.1 dev zos \n");
+  return j;
+}
+
 // eth1 lied and was refused with `because`; the honest eth2 won instead.
 void refused_then_eth2(UplinkWorld& w, const std::string& because) {
   auto j = won(w, w.config(allow(R"(["eth1", "eth2"])")));
@@ -46,7 +59,7 @@ void refused_then_eth2(UplinkWorld& w, const std::string& because) {
 
 }  // namespace
 
-TEST_CASE("uplink: an IPv6-only segment with DHCPv6 (Managed flag) wins; a host behind the router answers",
+TEST_CASE("uplink: an IPv6-only segment with DHCPv6 (Managed flag) wins, a host behind the router answers",
           "[root][uplink][dhcp6]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
@@ -100,7 +113,7 @@ TEST_CASE("uplink: an IPv6-only segment with DHCPv6 (Managed flag) wins; a host 
   CHECK(exists(w.tmp / "zinit/dhcp6-zos.yaml"));
 }
 
-TEST_CASE("uplink: a VLAN-tagged NIC wins when configured; its VLAN link goes behind zos", "[root][uplink][vlan]") {
+TEST_CASE("uplink: a VLAN-tagged NIC wins when configured, its VLAN link behind zos", "[root][uplink][vlan]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
   if (!kernel_has_vlan(w)) {
@@ -112,7 +125,7 @@ TEST_CASE("uplink: a VLAN-tagged NIC wins when configured; its VLAN link goes be
   must(w.p1.in() + "ip link set srv.100 up");
   must(w.p1.in() + "ethtool -K srv.100 tx off");
   must(w.p1.in() + "ip addr add 10.99.1.1/24 dev srv.100");
-  w.dnsmasq(w.p1, {"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h", "--dhcp-option=option:router,10.99.1.1"},
+  w.dnsmasq(w.p1, {kRange, kRouter},
             "srv.100");
   auto cfg = w.config(allow(R"([{"name": "eth1", "vlan": 100}])"));
   auto j = won(w, cfg);
@@ -152,14 +165,14 @@ TEST_CASE("uplink: a VLAN probe that fails (or a kernel without VLANs) leaves no
 TEST_CASE("lying DHCP: a router outside the offered subnet is refused", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h", "--dhcp-option=option:router,10.77.0.1"});
+  w.dhcp4_on_eth1({kRange, "--dhcp-option=option:router,10.77.0.1"});
   refused_then_eth2(w, "DHCPv4 lease refused (rejected: router 10.77.0.1 is outside 10.99.1.");
 }
 
 TEST_CASE("lying DHCP: a /32 lease is refused", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h", "--dhcp-option=option:router,10.99.1.1",
+  w.dhcp4_on_eth1({kRange, kRouter,
                    "--dhcp-option=option:netmask,255.255.255.255"});
   refused_then_eth2(w, "a /32 lease (10.99.1.");
 }
@@ -173,50 +186,43 @@ TEST_CASE("lying DHCP: an offer for an address in use on the segment is declined
   must(w.p1.in() + "ip addr add 10.99.1.50/32 dev squat");
   must(w.p1.in() + "ip link set squat up");
   must(w.p1.in() + "ip link set squat1 up");
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.50,255.255.255.0,1h", "--dhcp-option=option:router,10.99.1.1"});
+  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.50,255.255.255.0,1h", kRouter});
   refused_then_eth2(w, "offered address is in use on the segment, declined");
 }
 
 TEST_CASE("lying DHCP: option 121 routes do not replace the default route", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h", "--dhcp-option=option:router,10.99.1.1",
+  w.dhcp4_on_eth1({kRange, kRouter,
                    "--dhcp-option-force=121,0.0.0.0/0,10.99.1.254,0.0.0.0/1,10.99.1.254,128.0.0.0/1,10.99.1.254"});
-  auto j = won(w, w.config(allow(R"(["eth1"])")));
-  CHECK(j["nic"] == "eth1");
-  CHECK(w.ip("-4 route show default") == "default via 10.99.1.1 dev zos \n");
+  eth1_wins(w);
   CHECK(w.ip("-4 route").find("10.99.1.254") == std::string::npos);
 }
 
 TEST_CASE("lying DHCP: garbage name servers are left out of resolv.conf", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,1h", "--dhcp-option=option:router,10.99.1.1",
+  w.dhcp4_on_eth1({kRange, kRouter,
                    "--dhcp-option=option:dns-server,127.0.0.1,255.255.255.255,224.0.0.9,10.99.1.53,0.1.2.3"});
-  auto j = won(w, w.config(allow(R"(["eth1"])")));
-  CHECK(j["nic"] == "eth1");
+  eth1_wins(w);
   CHECK(read(w.tmp / "data/bootstrap/resolv.conf") == "nameserver 10.99.1.53\n");
 }
 
 TEST_CASE("lying DHCP: a lease of years works", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,infinite", "--dhcp-option=option:router,10.99.1.1"});
-  auto j = won(w, w.config(allow(R"(["eth1"])")));
-  CHECK(j["nic"] == "eth1");
-  CHECK(w.ip("-4 route show default") == "default via 10.99.1.1 dev zos \n");
+  w.dhcp4_on_eth1({"--dhcp-range=10.99.1.50,10.99.1.99,255.255.255.0,infinite", kRouter});
+  eth1_wins(w);
 }
 
 TEST_CASE("lying DHCP: a lease time of 0 works (udhcpc renews on its own floor)", "[root][uplink][lying]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
   auto log = w.scripted_dhcp4_on_eth1({"--router", "10.99.1.1", "--lease", "0"});
-  auto j = won(w, w.config(allow(R"(["eth1"])")));
-  CHECK(j["nic"] == "eth1");
+  auto j = eth1_wins(w);
   CHECK(j["lease"]["ipv4"] == json::array({"10.99.1.50/24"}));
   // The address does not expire with the server's 0: udhcpc owns the timing.
   CHECK(w.ip("-4 addr show dev zos").find("valid_lft forever") != std::string::npos);
-  CHECK(w.ip("-4 route show default") == "default via 10.99.1.1 dev zos \n");
   CHECK(read(log).find("ack 1") != std::string::npos);
 }
 
@@ -226,8 +232,7 @@ TEST_CASE("lying DHCP: a server that answers, then disappears, leaves the node i
   UplinkWorld w;
   // Two answers: the probe's lease and the service's; renewals then fail.
   auto log = w.scripted_dhcp4_on_eth1({"--router", "10.99.1.1", "--answers", "2"});
-  auto j = won(w, w.config(allow(R"(["eth1"])")));
-  CHECK(j["nic"] == "eth1");
+  eth1_wins(w);
   // Run the service as zinit would, until its lease is lost.
   std::string exec = read(w.tmp / "zinit/dhcp-zos.yaml");
   exec = exec.substr(exec.find("exec: ") + 6);
