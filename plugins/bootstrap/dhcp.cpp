@@ -165,7 +165,8 @@ std::vector<std::string> notes_of(const std::string& output) {
   const std::string ours = "zos-bootstrap lease: ";
   for (std::string line; std::getline(in, line);) {
     if (line.rfind(ours, 0) == 0) out.push_back(line.substr(ours.size()));
-    else if (line.find("is in use") != std::string::npos) out.push_back("offered address is in use on the segment, declined");
+    else if (line.find("is in use") != std::string::npos)
+      out.push_back("offered address is in use on the segment, declined");
   }
   return out;
 }
@@ -177,7 +178,8 @@ ProbeResult probe(const DhcpClient& c, const std::string& iface, const std::stri
   auto argv = c.argv;
   for (const char* a : {"-f", "-q", "-n", "-i"}) argv.push_back(a);
   argv.push_back(iface);
-  argv.insert(argv.end(), {"-t", std::to_string(tries), "-T", std::to_string(interval), "-A", "1", kArpCheck, "-s", script});
+  argv.insert(argv.end(),
+              {"-t", std::to_string(tries), "-T", std::to_string(interval), "-A", "1", kArpCheck, "-s", script});
   spdlog::info("probe: {}", [&] {
     std::string s;
     for (const auto& a : argv) s += a + " ";
@@ -194,7 +196,8 @@ ProbeResult probe(const DhcpClient& c, const std::string& iface, const std::stri
 
 std::string service_text(const DhcpClient& c, const std::string& iface, const std::string& script) {
   return "# Written by zos-bootstrap uplink: keeps the DHCP client running on the " + iface +
-         " bridge.\nexec: " + c.text() + " -f -i " + iface + " -t 20 -T 1 " + kArpCheck + " -s " + script + "\nlog: ring\n";
+         " bridge.\nexec: " + c.text() + " -f -i " + iface + " -t 20 -T 1 " + kArpCheck + " -s " + script +
+         "\nlog: ring\n";
 }
 
 }  // namespace zos::bootstrap

@@ -274,7 +274,8 @@ json UplinkResult::to_json() const {
 }
 
 std::string UplinkResult::human() const {
-  std::string out = "uplink: " + bridge + " on " + port + (vlan ? " (VLAN " + std::to_string(vlan) + " on " + nic + ")" : "") +
+  std::string out = "uplink: " + bridge + " on " + port +
+                    (vlan ? " (VLAN " + std::to_string(vlan) + " on " + nic + ")" : "") +
                     " (" + mac + ")" + (already ? ", already up" : "") + "\n";
   out += "  " + lease.describe() + "\n";
   for (const auto& a : tried) out += "  tried " + a.nic + ": " + a.result + "\n";
