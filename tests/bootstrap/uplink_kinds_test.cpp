@@ -111,6 +111,16 @@ TEST_CASE("uplink: an IPv6-only segment with DHCPv6 (Managed flag) wins, a host 
   CHECK(r2.out.find("already up") != std::string::npos);
   CHECK(w.snapshot() == before);
   CHECK(exists(w.tmp / "zinit/dhcp6-zos.yaml"));
+
+  // status: ok, and it misses dhcpcd's service when that goes.
+  const std::vector<std::string> st = {"status", "--data-dir", w.tmp / "data", "--zinit-dir", w.tmp / "zinit"};
+  auto s = bootstrap(w.node, st);
+  INFO(s.out << s.err);
+  CHECK(s.status == 0);
+  ::unlink((w.tmp / "zinit/dhcp6-zos.yaml").c_str());
+  s = bootstrap(w.node, st);
+  CHECK(s.status == 3);
+  CHECK(s.out.find("dhcp6-zos.yaml is missing") != std::string::npos);
 }
 
 TEST_CASE("uplink: a VLAN-tagged NIC wins when configured, its VLAN link behind zos", "[root][uplink][vlan]") {
