@@ -43,7 +43,7 @@ std::string why6(const RaFlags& ra, const Lease& l, const std::optional<ProbeRes
   if (!l.gw6) return "IPv6 router advertisement without a default route";
   if (!ra.managed) return "IPv6 router advertisement without a prefix for SLAAC";
   if (!p.dhcpcd) return "IPv6 router advertisement asks for DHCPv6, and there is no DHCPv6 client (dhcpcd)";
-  return answered ? "DHCPv6 address not usable (duplicate?)" : "no DHCPv6 reply";
+  return answered ? "DHCPv6 answered, but no usable address (" + l.describe() + ")" : "no DHCPv6 reply";
 }
 
 void forget(std::vector<std::string>& made, const std::string& name) {
@@ -76,9 +76,12 @@ std::optional<Won> try_nic(nl::Socket& s, int br, const nl::LinkInfo& nic, const
   auto pr = probe(p.client, p.cfg.bridge, p.script, p.cfg.dhcp_tries, p.cfg.dhcp_interval);
   Lease l = read_lease(s, br);
   std::optional<ProbeResult> p6;  // DHCPv6, when it was asked
-  const int timeout6 = std::max(5, p.cfg.dhcp_tries * p.cfg.dhcp_interval);
-  auto ask6 = [&] {
-    p6 = probe6(*p.dhcpcd, p.cfg.bridge, p.dhcpcd_conf, timeout6);
+  // When the RA asks for DHCPv6 a server is expected: dhcpcd waits for the
+  // link-local address and retransmits, so it gets 15 s at least (it leaves
+  // once bound). Without an RA the question is only for the reason: short.
+  const int tries_s = p.cfg.dhcp_tries * p.cfg.dhcp_interval;
+  auto ask6 = [&](int timeout_s) {
+    p6 = probe6(*p.dhcpcd, p.cfg.bridge, p.dhcpcd_conf, timeout_s);
     l = read_lease(s, br);
   };
   if (!l.v4()) {
@@ -87,7 +90,7 @@ std::optional<Won> try_nic(nl::Socket& s, int br, const nl::LinkInfo& nic, const
     auto deadline = start + std::chrono::seconds(p.cfg.ra_timeout);
     while (!l.v6() && Clock::now() < deadline) {
       if (p.dhcpcd && !p6 && read_ra(s, br).managed) {
-        ask6();
+        ask6(std::max(15, tries_s));
         deadline = std::max(deadline, Clock::now() + std::chrono::seconds(3));
         continue;
       }
@@ -95,7 +98,7 @@ std::optional<Won> try_nic(nl::Socket& s, int br, const nl::LinkInfo& nic, const
       l = read_lease(s, br);
     }
     // No RA at all: a DHCPv6 server may still answer (the reason says so).
-    if (!l.v6() && p.dhcpcd && !p6 && !read_ra(s, br).received) ask6();
+    if (!l.v6() && p.dhcpcd && !p6 && !read_ra(s, br).received) ask6(std::max(5, tries_s));
   }
   if (l.ok()) return Won{l, p6 && p6->lease, port.name};
 
