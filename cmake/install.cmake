@@ -102,8 +102,8 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "netbase")
 # Run-time helpers, none needed to attach a container on a kernel with
 # WireGuard: wireguard-go where the kernel has none, udhcpc and ip(8) for
-# zos-bootstrap's DHCP probe and lease script. All small.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, busybox-static | busybox | udhcpc, iproute2")
+# zos-bootstrap's DHCP probe and lease script, dhcpcd for its DHCPv6. All small.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "wireguard-go, busybox-static | busybox | udhcpc, dhcpcd-base, iproute2")
 # wg(8) to look at links (wireguard-tools recommends the kernel modules
 # package, i.e. a kernel image: ~470 MB); nft(8) to inspect the NR firewall;
 # the reference plugins (loopback, which containerd's CRI needs; bandwidth).

@@ -14,6 +14,8 @@ packages=(
   containernetworking-plugins iproute2 nftables iputils-ping procps time util-linux python3
   # zos-bootstrap: DHCP client (busybox udhcpc), dnsmasq for the test world
   busybox-static dnsmasq-base ethtool
+  # zos-bootstrap: DHCPv6 client (dhcpcd)
+  dhcpcd-base
   # WireGuard: userspace implementation and tools
   wireguard-go wireguard-tools
   # the kernel WireGuard path, proven in a qemu guest (tests/qemu)

@@ -81,8 +81,8 @@ check "Depends names libnftables1 (zos-nft) with a version" grep -Eq 'libnftable
 check "Depends names libc6 and libstdc++6" grep -Eq 'libc6 .*libstdc\+\+6|libstdc\+\+6.*libc6' <<<"$depends"
 check "Depends has no libnl/libspdlog/libfmt (linked statically)" bash -c "! grep -Eq 'libnl|spdlog|libfmt' <<<'$depends'"
 check "Depends names netbase (/etc/protocols for the firewall's protocol names)" grep -Eq '(^|, )netbase(,|$)' <<<"$depends"
-check "Recommends wireguard-go, a udhcpc, iproute2" \
-  test "$(field Recommends)" = "wireguard-go, busybox-static | busybox | udhcpc, iproute2"
+check "Recommends wireguard-go, a udhcpc, dhcpcd-base, iproute2" \
+  test "$(field Recommends)" = "wireguard-go, busybox-static | busybox | udhcpc, dhcpcd-base, iproute2"
 check "Suggests wireguard-tools, nftables, containernetworking-plugins" \
   test "$(field Suggests)" = "wireguard-tools, nftables, containernetworking-plugins"
 check "no maintainer scripts, no conffiles" \

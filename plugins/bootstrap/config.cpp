@@ -28,14 +28,16 @@ void check_name(const std::string& n, const std::string& where) {
     throw ConfigError(where + ": '" + sys::sanitize_utf8(n) + "' is not an interface name");
 }
 
+std::string name_value(const json& v, const std::string& where) {
+  if (!v.is_string()) throw ConfigError(where + " must be a list of interface names");
+  check_name(v.get<std::string>(), where);
+  return v.get<std::string>();
+}
+
 std::vector<std::string> names(const json& j, const std::string& where) {
   if (!j.is_array()) throw ConfigError(where + " must be a list of interface names");
   std::vector<std::string> out;
-  for (const auto& v : j) {
-    if (!v.is_string()) throw ConfigError(where + " must be a list of interface names");
-    check_name(v.get<std::string>(), where);
-    out.push_back(v.get<std::string>());
-  }
+  for (const auto& v : j) out.push_back(name_value(v, where));
   return out;
 }
 
@@ -61,12 +63,30 @@ void only_keys(const json& o, std::initializer_list<const char*> keys, const std
   }
 }
 
+// The allow list: names, or {"name": NIC, "vlan": id} for a tagged uplink.
+void parse_allow(const json& j, const std::string& where, UplinkConfig& c) {
+  if (!j.is_array()) throw ConfigError(where + " must be a list of interface names");
+  for (const auto& v : j) {
+    if (!v.is_object()) {
+      c.allow.push_back(name_value(v, where));
+      continue;
+    }
+    only_keys(v, {"name", "vlan"}, where);
+    const std::string n = name_value(v.value("name", json()), where);
+    if (!v.contains("vlan") || !v["vlan"].is_number_integer() || v["vlan"].get<long long>() < 1 ||
+        v["vlan"].get<long long>() > 4094)
+      throw ConfigError(where + ": '" + n + "' needs a \"vlan\" id (1-4094)");
+    c.allow.push_back(n);
+    c.vlans[n] = v["vlan"].get<int>();
+  }
+}
+
 UplinkConfig parse_uplink(const json& o, const std::string& w) {
   if (!o.is_object()) throw ConfigError(w + " must be an object");
   only_keys(o, {"allow", "deny", "bridge", "carrier_timeout", "dhcp_tries", "dhcp_interval", "ra_timeout",
-                "dhcp_client"}, w);
+                "dhcp_client", "dhcp6_client"}, w);
   UplinkConfig c;
-  if (o.contains("allow")) c.allow = names(o["allow"], w + ".allow");
+  if (o.contains("allow")) parse_allow(o["allow"], w + ".allow", c);
   if (o.contains("deny")) c.deny = names(o["deny"], w + ".deny");
   c.bridge = str(o, "bridge", c.bridge, w);
   check_name(c.bridge, w + ".bridge");
@@ -76,6 +96,7 @@ UplinkConfig parse_uplink(const json& o, const std::string& w) {
   c.ra_timeout = seconds(o, "ra_timeout", c.ra_timeout, w);
   if (c.dhcp_tries < 1 || c.dhcp_interval < 1) throw ConfigError(w + ": dhcp_tries and dhcp_interval must be >= 1");
   c.dhcp_client = str(o, "dhcp_client", "", w);
+  c.dhcp6_client = str(o, "dhcp6_client", "", w);
   return c;
 }
 

@@ -1,9 +1,9 @@
 // The bootstrap config file (JSON, /etc/zos/bootstrap.json by default) and
 // the kernel command line. Both sections are optional in the file:
 //
-//   { "uplink": { "allow": ["eth0"], "deny": ["eth2"], "bridge": "zos",
-//                 "carrier_timeout": 5, "dhcp_tries": 4, "dhcp_interval": 2,
-//                 "ra_timeout": 10, "dhcp_client": "/usr/bin/busybox" },
+//   { "uplink": { "allow": ["eth0", {"name": "eth1", "vlan": 100}], "deny": ["eth2"],
+//                 "bridge": "zos", "carrier_timeout": 5, "dhcp_tries": 4, "dhcp_interval": 2,
+//                 "ra_timeout": 10, "dhcp_client": "/usr/bin/busybox", "dhcp6_client": "" },
 //     "public": { "type": "macvlan", "master": "eth1", "mac": "…",
 //                 "ipv4": "185.69.166.10/24", "gw4": "185.69.166.1",
 //                 "ipv6": "2a02:1802:5e::10/64", "gw6": "2a02:1802:5e::1",
@@ -12,6 +12,7 @@
 // Kernel command line: zos.uplink.allow=eth0,eth1 zos.uplink.deny=eth2.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,8 @@ struct UplinkConfig {
   int dhcp_interval = 2;    // seconds between them
   int ra_timeout = 10;      // seconds per NIC for a router advertisement (SLAAC)
   std::string dhcp_client;  // udhcpc or busybox path; "" = search $PATH
+  std::string dhcp6_client;  // dhcpcd path; "" = search $PATH (none: no DHCPv6)
+  std::map<std::string, int> vlans;  // allowed NIC -> VLAN id to probe on (tagged uplink)
 };
 
 struct PublicConfig {

@@ -1,8 +1,12 @@
 #include "plugins/bootstrap/lease.h"
 
 #include <linux/if_addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 
 #include "common/net/addr.h"
 #include "common/net/route.h"
@@ -21,6 +25,19 @@ Lease read_lease(nl::Socket& s, int index) {
   for (const auto& r : nl::list_routes(s, AF_INET6, RT_TABLE_MAIN))
     if (r.dst == "::/0" && r.oif == index && r.gw && !l.gw6) l.gw6 = r.gw;
   return l;
+}
+
+RaFlags read_ra(nl::Socket& s, int index) {
+  // The kernel's per-device IPv6 flags (include/net/if_inet6.h, not in the
+  // uapi headers): IF_RA_RCVD, IF_RA_MANAGED. Cleared when the link goes down.
+  constexpr uint32_t kRaReceived = 0x20, kRaManaged = 0x40;
+  rtnl_link* raw = nullptr;
+  int rc = s.check_or(rtnl_link_get_kernel(s.get(), index, nullptr, &raw), "get link " + std::to_string(index),
+                      {ENODEV});
+  nl::LinkPtr l(raw);
+  uint32_t flags = 0;
+  if (rc < 0 || !l || rtnl_link_inet6_get_flags(l.get(), &flags) < 0) return {};
+  return {(flags & kRaReceived) != 0, (flags & kRaManaged) != 0};
 }
 
 void flush_ipv4(nl::Socket& s, int index) {

@@ -23,6 +23,15 @@ struct Lease {
 
 Lease read_lease(nl::Socket& s, int index);
 
+// What the kernel learnt from router advertisements on a link since it came
+// up: whether one came, and whether it set the Managed flag (addresses by
+// DHCPv6).
+struct RaFlags {
+  bool received = false;
+  bool managed = false;
+};
+RaFlags read_ra(nl::Socket& s, int index);
+
 // Removes the global IPv4 addresses (and with them their routes) of a link.
 void flush_ipv4(nl::Socket& s, int index);
 

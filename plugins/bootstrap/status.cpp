@@ -38,12 +38,14 @@ json uplink_status(nl::Socket& s, const Store& st, const StatusOptions& o) {
   j["exists"] = true;
   j["up"] = br->up;
   json ports = json::array();
+  // The bridge's port: the NIC, or its VLAN link (recorded since VLANs).
+  const std::string port = rec ? rec->value("port", rec->value("nic", "")) : "";
   bool nic_attached = false;
   for (const auto& l : nl::list_links(s)) {
     if (l.master != br->index) continue;
     bool carrier = has_carrier(s, l.index);
     ports.push_back({{"name", l.name}, {"mac", l.mac}, {"carrier", carrier}});
-    if (rec && l.name == rec->value("nic", "")) {
+    if (rec && l.name == port) {
       nic_attached = true;
       if (!carrier) problems.push_back("NIC " + l.name + " has no carrier");
     }
@@ -54,9 +56,11 @@ json uplink_status(nl::Socket& s, const Store& st, const StatusOptions& o) {
   if (!br->up) problems.push_back("bridge " + bridge + " is down");
   if (!lease.ok()) problems.push_back("no address with a default route on " + bridge);
   if (rec) {
-    if (!nic_attached) problems.push_back("recorded NIC " + rec->value("nic", "") + " is not a port of " + bridge);
+    if (!nic_attached) problems.push_back("recorded NIC " + port + " is not a port of " + bridge);
     const std::string svc = rec->value("service", service_path(o.zinit_dir, bridge));
     if (!sys::read_file(svc)) problems.push_back("service file " + svc + " is missing");
+    const std::string svc6 = rec->value("service6", "");  // DHCPv6's, when it gave the address
+    if (!svc6.empty() && !sys::read_file(svc6)) problems.push_back("service file " + svc6 + " is missing");
   } else {
     problems.push_back("nothing recorded: " + bridge + " was not set up by zos-bootstrap uplink");
   }

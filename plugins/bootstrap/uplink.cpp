@@ -8,7 +8,10 @@
 #include "common/net/link.h"
 #include "common/net/sysctl.h"
 #include "common/sys/file.h"
+#include "common/net/vlan.h"
 #include "plugins/bootstrap/dhcp.h"
+#include "plugins/bootstrap/dhcp6.h"
+#include "plugins/bootstrap/probe.h"
 #include "plugins/bootstrap/spawn.h"
 #include "plugins/bootstrap/state.h"
 
@@ -21,10 +24,6 @@ namespace {
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-void set_sysctl_if_exists(const std::string& key, const std::string& v) {
-  if (auto cur = nl::sysctl_get_if_exists(key); cur && *cur != v) nl::sysctl_set(key, v);
-}
-
 // IPv6 on the bridge: SLAAC from router advertisements even when the node
 // forwards (accept_ra=2).
 void enable_ipv6(const std::string& bridge) {
@@ -36,88 +35,88 @@ void enable_ipv6(const std::string& bridge) {
 }
 
 // The uplink of a bridge that works now: up, with a lease, and a port with
-// carrier that is the recorded NIC or a candidate.
+// carrier that is the recorded port or a candidate (or a candidate's VLAN).
 std::optional<nl::LinkInfo> working_port(nl::Socket& s, const nl::LinkInfo& br, const Discovery& d,
                                          const std::optional<json>& rec) {
   if (!br.up || !read_lease(s, br.index).ok()) return std::nullopt;
-  std::string recorded = rec ? rec->value("nic", "") : "";
+  std::string recorded = rec ? rec->value("port", rec->value("nic", "")) : "";
+  auto candidate = [&](int index) {
+    for (const auto& c : d.candidates)
+      if (c.index == index) return true;
+    return false;
+  };
   std::optional<nl::LinkInfo> pick;
   for (const auto& l : nl::list_links(s)) {
     if (l.master != br.index || !has_carrier(s, l.index)) continue;
-    bool candidate = false;
-    for (const auto& c : d.candidates) candidate = candidate || c.index == l.index;
     if (l.name == recorded) return l;
-    if (candidate && !pick) pick = l;
+    auto v = nl::vlan_info(s, l.index);
+    if (!pick && (candidate(l.index) || (v && candidate(v->parent)))) pick = l;
   }
   return pick;
 }
 
-struct Probe {
-  const DhcpClient& client;
-  const UplinkConfig& cfg;
-  const std::string& script;
+// "monitored", "already monitored", "failed: ..." for `zinit monitor svc`.
+std::string monitor(const std::string& zinit, const std::string& svc) {
+  auto zr = run_bounded({zinit, "monitor", svc}, 10000);
+  if (zr.status == 0) return "monitored";
+  if (zr.output.find("already") != std::string::npos) return "already monitored";
+  spdlog::warn("zinit monitor {}: {}", svc, zr.output);
+  return "failed: " + zr.output.substr(0, 200);
+}
+
+// The DHCP clients' files under the data dir.
+struct Files {
+  std::string script, dhcpcd_conf, dhcpcd_script, resolv;
+  explicit Files(const Store& st)
+      : script(st.path("udhcpc.script")), dhcpcd_conf(st.path("dhcpcd.conf")),
+        dhcpcd_script(st.path("dhcpcd.script")), resolv(st.path("resolv.conf")) {}
+  // Writes them (dhcpcd's only with a dhcpcd); returns those that were not there.
+  std::vector<std::string> write(bool dhcpcd) const {
+    std::vector<std::string> fresh;
+    auto put = [&](const std::string& path, const std::string& text, unsigned mode) {
+      if (!sys::read_file(path)) fresh.push_back(path);
+      write_if_changed(path, text, mode);
+    };
+    put(script, lease_script(resolv), 0755);
+    if (dhcpcd) {
+      put(dhcpcd_script, bootstrap::dhcpcd_script(resolv), 0755);
+      put(dhcpcd_conf, bootstrap::dhcpcd_conf(dhcpcd_script), 0644);
+    }
+    return fresh;
+  }
 };
 
-// Puts `nic` alone behind the bridge and waits for DHCPv4 or SLAAC. On
-// failure the NIC is detached again and the bridge carries nothing; the
-// reason is returned.
-std::optional<Lease> try_nic(nl::Socket& s, int br, const nl::LinkInfo& nic, const Probe& p,
-                             std::string& why) {
-  nl::set_down(s, br);  // drops the IPv6 state of a previous attempt
-  nl::set_mac(s, br, nic.mac);
-  nl::set_master(s, nic.index, br);
-  nl::set_up(s, br);
-  const auto start = Clock::now();
-  auto pr = probe(p.client, p.cfg.bridge, p.script, p.cfg.dhcp_tries, p.cfg.dhcp_interval);
-  Lease l = read_lease(s, br);
-  if (!l.v4()) {
-    const auto deadline = start + std::chrono::seconds(p.cfg.ra_timeout);
-    while (!l.v6() && Clock::now() < deadline) {
-      sleep_ms(200);
-      l = read_lease(s, br);
-    }
-  }
-  if (l.ok()) return l;
-  why = pr.lease ? (l.ipv4.empty() ? "DHCPv4 lease not applied" : "DHCPv4 lease without a router")
-                 : "no DHCPv4 lease";
-  why += "; no IPv6 router advertisement within " + std::to_string(p.cfg.ra_timeout) + "s";
-  nl::set_nomaster(s, nic.index);
-  flush_ipv4(s, br);
-  nl::set_down(s, br);
-  return std::nullopt;
-}
-
-std::string method(const Lease& l) {
-  if (l.v4() && l.v6()) return "dhcp4+slaac";
-  return l.v4() ? "dhcp4" : "slaac";
-}
-
-// Service file, zinit, record: the same on a first run and a re-run, and
-// only written when they change.
-void publish(const Store& st, const UplinkOptions& o, const DhcpClient& c, const std::string& script,
-             UplinkResult& r) {
+// Service files, zinit, record: the same on a first run and a re-run, and
+// only written when they change. DHCPv6's service only when it gave the
+// address (and removed when it no longer does).
+void publish(const Store& st, const UplinkOptions& o, const DhcpClient& c, const Files& f,
+             const std::optional<std::string>& dhcpcd, UplinkResult& r) {
   r.client = c.text();
   r.service_file = service_path(o.zinit_dir, r.bridge);
-  write_if_changed(r.service_file, service_text(c, r.bridge, script));
-  if (!o.zinit) {
-    r.zinit = "disabled";
-  } else if (auto z = which("zinit")) {
-    const std::string svc = "dhcp-" + r.bridge;
-    auto zr = run_bounded({*z, "monitor", svc}, 10000);
-    if (zr.status == 0) r.zinit = "monitored";
-    else if (zr.output.find("already") != std::string::npos) r.zinit = "already monitored";
-    else {
-      r.zinit = "failed: " + zr.output.substr(0, 200);
-      spdlog::warn("zinit monitor {}: {}", svc, zr.output);
-    }
+  write_if_changed(r.service_file, service_text(c, r.bridge, f.script));
+  const std::string svc6 = service6_path(o.zinit_dir, r.bridge);
+  if (r.dhcp6) {
+    r.service6_file = svc6;
+    write_if_changed(svc6, service6_text(*dhcpcd, r.bridge, f.dhcpcd_conf));
   } else {
-    r.zinit = "not present";
+    sys::remove_if_exists(svc6);
   }
+  auto z = o.zinit ? which("zinit") : std::nullopt;
+  r.zinit = !o.zinit ? "disabled" : z ? monitor(*z, "dhcp-" + r.bridge) : "not present";
+  if (r.dhcp6) r.zinit6 = !o.zinit ? "disabled" : z ? monitor(*z, "dhcp6-" + r.bridge) : "not present";
+  json want = {{"bridge", r.bridge}, {"nic", r.nic}, {"port", r.port}, {"vlan", r.vlan}, {"mac", r.mac},
+               {"method", method(r.lease, r.dhcp6)}, {"client", r.client}, {"service", r.service_file},
+               {"script", f.script}};
+  if (r.dhcp6) want["service6"] = r.service6_file;
+  // The method may grow (SLAAC after DHCPv4) without a new uplink: not a change.
   auto rec = st.read("uplink.json");
-  if (!rec || rec->value("nic", "") != r.nic || rec->value("mac", "") != r.mac ||
-      rec->value("bridge", "") != r.bridge || rec->value("client", "") != r.client)
-    st.write("uplink.json", {{"bridge", r.bridge}, {"nic", r.nic}, {"mac", r.mac}, {"method", method(r.lease)},
-                             {"client", r.client}, {"service", r.service_file}, {"script", script}});
+  auto same = [&](const json& a) {
+    json x = a, y = want;
+    x.erase("method");
+    y.erase("method");
+    return x == y;
+  };
+  if (!rec || !same(*rec)) st.write("uplink.json", want);
 }
 
 }  // namespace
@@ -137,9 +136,12 @@ UplinkResult uplink(const UplinkOptions& o) {
     throw std::runtime_error(cfg.dhcp_client.empty()
                                  ? "no DHCP client: neither udhcpc nor busybox (with udhcpc) is on PATH"
                                  : "dhcp_client " + cfg.dhcp_client + " is not udhcpc or a busybox with udhcpc");
+  auto dhcpcd = find_dhcp6_client(cfg.dhcp6_client);
+  if (!dhcpcd && !cfg.dhcp6_client.empty()) throw ConfigError("dhcp6_client " + cfg.dhcp6_client + " is not there");
+  if (!dhcpcd) spdlog::info("no dhcpcd on PATH: no DHCPv6, IPv6 by SLAAC only");
   nl::Socket s;
   Discovery d = discover(s, cfg);
-  const std::string script = st.path("udhcpc.script");
+  const Files files(st);
   UplinkResult r;
   r.bridge = cfg.bridge;
   r.skipped = d.skipped;
@@ -149,14 +151,21 @@ UplinkResult uplink(const UplinkOptions& o) {
     throw ConfigError("'" + cfg.bridge + "' exists and is a " + (br->kind.empty() ? "device" : br->kind) +
                       ", not a bridge");
   if (br) {
-    if (auto port = working_port(s, *br, d, st.read("uplink.json"))) {
+    auto rec = st.read("uplink.json");
+    if (auto port = working_port(s, *br, d, rec)) {
       r.already = true;
+      r.port = port->name;
       r.nic = port->name;
       r.mac = port->mac;
+      if (auto v = nl::vlan_info(s, port->index)) {
+        r.vlan = v->id;
+        if (auto parent = nl::get_link_by_index(s, v->parent)) r.nic = parent->name;
+      }
       r.lease = read_lease(s, br->index);
-      r.tried.push_back({port->name, "already the uplink"});
-      write_if_changed(script, lease_script(st.path("resolv.conf")), 0755);
-      publish(st, o, *client, script, r);
+      r.dhcp6 = dhcpcd && rec && rec->value("method", "").find("dhcp6") != std::string::npos;
+      r.tried.push_back({r.port, "already the uplink"});
+      files.write(dhcpcd.has_value());
+      publish(st, o, *client, files, dhcpcd, r);
       return r;
     }
   }
@@ -169,7 +178,8 @@ UplinkResult uplink(const UplinkOptions& o) {
   }
 
   // From here on every change is undone unless a NIC wins.
-  const bool had_script = sys::read_file(script).has_value();
+  std::vector<std::string> fresh;  // files this run wrote first
+  std::vector<std::string> made;   // VLAN links this run made
   const bool created = !br;
   const bool was_up = br && br->up;
   std::vector<NicState> saved;
@@ -180,19 +190,20 @@ UplinkResult uplink(const UplinkOptions& o) {
   } rollback{[&] {
     if (done) return;
     try {
+      for (const auto& v : made) nl::delete_link(s, v);
       for (const auto& n : saved) restore_state(s, n);
       if (created) nl::delete_link(s, cfg.bridge);
       else if (auto b = nl::get_link(s, cfg.bridge)) {
         flush_ipv4(s, b->index);
         if (was_up) nl::set_up(s, b->index);
       }
-      if (!had_script) sys::remove_if_exists(script);
+      for (const auto& f : fresh) sys::remove_if_exists(f);
     } catch (const std::exception& e) {
       spdlog::error("rolling back the uplink probe: {}", e.what());
     }
   }};
 
-  write_if_changed(script, lease_script(st.path("resolv.conf")), 0755);
+  fresh = files.write(dhcpcd.has_value());
   if (created) {
     nl::create_bridge(s, cfg.bridge);
     br = nl::get_link(s, cfg.bridge);
@@ -216,31 +227,34 @@ UplinkResult uplink(const UplinkOptions& o) {
     sleep_ms(100);
   }
 
-  Probe p{*client, cfg, script};
+  const Prober p{cfg, *client, files.script, dhcpcd, files.dhcpcd_conf};
   for (const auto& c : d.candidates) {
     if (!has_carrier(s, c.index)) {
       r.tried.push_back({c.name, "no carrier after " + std::to_string(cfg.carrier_timeout) + "s"});
       continue;
     }
     std::string why;
-    if (auto l = try_nic(s, br->index, c, p, why)) {
+    if (auto w = try_nic(s, br->index, c, p, why, made)) {
       r.nic = c.name;
+      r.port = w->port;
+      r.vlan = cfg.vlans.count(c.name) ? cfg.vlans.at(c.name) : 0;
       r.mac = c.mac;
-      r.lease = *l;
-      r.tried.push_back({c.name, "chosen (" + method(*l) + ")"});
+      r.lease = w->lease;
+      r.dhcp6 = w->dhcp6;
+      r.tried.push_back({w->port, "chosen (" + method(w->lease, w->dhcp6) + ")"});
       break;
     }
     r.tried.push_back({c.name, why});
   }
   if (r.nic.empty()) {
-    std::string msg = "no NIC got a DHCPv4 lease or an IPv6 router advertisement; tried:";
+    std::string msg = "no NIC got a working uplink (DHCPv4, SLAAC or DHCPv6); tried:";
     for (const auto& t : r.tried) msg += " " + t.nic + " (" + t.result + ");";
     msg.pop_back();
     throw NoUplink(msg, r.tried, r.skipped);
   }
   for (const auto& n : saved)
     if (n.name != r.nic) restore_state(s, n);
-  publish(st, o, *client, script, r);
+  publish(st, o, *client, files, dhcpcd, r);
   done = true;
   return r;
 }
@@ -249,17 +263,25 @@ json UplinkResult::to_json() const {
   json t = json::array(), sk = json::array();
   for (const auto& a : tried) t.push_back({{"nic", a.nic}, {"result", a.result}});
   for (const auto& x : skipped) sk.push_back({{"nic", x.nic}, {"why", x.why}});
-  return {{"bridge", bridge}, {"nic", nic},       {"mac", mac},     {"already", already},
-          {"lease", lease.to_json()}, {"tried", t}, {"skipped", sk}, {"client", client},
-          {"service", service_file}, {"zinit", zinit}};
+  json j = {{"bridge", bridge}, {"nic", nic},       {"port", port},   {"vlan", vlan},         {"mac", mac},
+            {"already", already}, {"lease", lease.to_json()}, {"dhcp6", dhcp6}, {"tried", t},
+            {"skipped", sk},      {"client", client},         {"service", service_file}, {"zinit", zinit}};
+  if (dhcp6) {
+    j["service6"] = service6_file;
+    j["zinit6"] = zinit6;
+  }
+  return j;
 }
 
 std::string UplinkResult::human() const {
-  std::string out = "uplink: " + bridge + " on " + nic + " (" + mac + ")" + (already ? ", already up" : "") + "\n";
+  std::string out = "uplink: " + bridge + " on " + port +
+                    (vlan ? " (VLAN " + std::to_string(vlan) + " on " + nic + ")" : "") +
+                    " (" + mac + ")" + (already ? ", already up" : "") + "\n";
   out += "  " + lease.describe() + "\n";
   for (const auto& a : tried) out += "  tried " + a.nic + ": " + a.result + "\n";
   for (const auto& x : skipped) out += "  skipped " + x.nic + ": " + x.why + "\n";
   out += "  service " + service_file + " (zinit: " + zinit + ")\n";
+  if (dhcp6) out += "  service " + service6_file + " (zinit: " + zinit6 + ")\n";
   return out;
 }
 

@@ -1,6 +1,6 @@
 // `zos-bootstrap uplink`: find the NIC that is plugged into a network with
-// DHCP (IPv4) or router advertisements (IPv6), put it behind the zos bridge,
-// and hand the DHCP client to zinit. See docs/bootstrap.md.
+// DHCP (IPv4), router advertisements (IPv6 SLAAC) or DHCPv6, put it (or its
+// VLAN link) behind the zos bridge, and hand the DHCP clients to zinit. See docs/bootstrap.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -29,11 +29,15 @@ struct Attempt {
 
 struct UplinkResult {
   std::string bridge, nic, mac;
+  std::string port;  // the bridge's port: the NIC, or its VLAN link
+  int vlan = 0;      // the port's VLAN tag; 0: untagged
+  bool dhcp6 = false;  // the IPv6 address came by DHCPv6 (dhcpcd keeps it)
   bool already = false;  // the uplink worked before this run and was left alone
   Lease lease;
   std::vector<Attempt> tried;
   std::vector<Skipped> skipped;
   std::string client, service_file, zinit;
+  std::string service6_file, zinit6;  // dhcpcd's, when dhcp6
   nlohmann::json to_json() const;
   std::string human() const;
 };

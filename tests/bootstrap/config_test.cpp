@@ -8,6 +8,20 @@
 
 using namespace zos::bootstrap;
 
+namespace {
+
+// The ConfigError a config text gives, or "no error".
+std::string err(const std::string& text) {
+  try {
+    parse_config(text, "f.json");
+  } catch (const ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("no error");
+}
+
+}  // namespace
+
 TEST_CASE("config: defaults, uplink and public sections", "[config]") {
   auto c = parse_config("{}", "t");
   CHECK(c.uplink.bridge == "zos");
@@ -24,14 +38,6 @@ TEST_CASE("config: defaults, uplink and public sections", "[config]") {
 }
 
 TEST_CASE("config: clear errors", "[config]") {
-  auto err = [](const std::string& text) {
-    try {
-      parse_config(text, "f.json");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   CHECK(err("{").find("config f.json is not valid JSON") != std::string::npos);
   CHECK(err("[]").find("must be a JSON object") != std::string::npos);
   CHECK(err(R"({"uplinks": {}})").find("unknown key 'uplinks'") != std::string::npos);
@@ -63,12 +69,24 @@ TEST_CASE("lease script and service file", "[config]") {
   auto s = lease_script("/x/resolv.conf");
   CHECK(s.rfind("#!/bin/sh\n", 0) == 0);
   CHECK(s.find("ip addr replace \"$ip/$mask\"") != std::string::npos);
-  CHECK(s.find("ip -4 route replace default via \"$r\" dev \"$interface\"") != std::string::npos);
+  CHECK(s.find("ip -4 route replace default via \"$gw\" dev \"$interface\"") != std::string::npos);
   CHECK(s.find("RESOLV='/x/resolv.conf'") != std::string::npos);
   CHECK(s.find("/etc/resolv.conf") == std::string::npos);
   DhcpClient c{{"/bin/busybox", "udhcpc"}};
   CHECK(service_text(c, "zos", "/s") ==
         "# Written by zos-bootstrap uplink: keeps the DHCP client running on the zos bridge.\n"
-        "exec: /bin/busybox udhcpc -f -i zos -t 20 -T 1 -s /s\nlog: ring\n");
+        "exec: /bin/busybox udhcpc -f -i zos -t 20 -T 1 -a1000 -s /s\nlog: ring\n");
   CHECK(service_path("/etc/zinit", "zos") == "/etc/zinit/dhcp-zos.yaml");
+}
+
+TEST_CASE("config: VLAN-tagged allow entries", "[config]") {
+  auto c = parse_config(R"({"uplink": {"allow": ["eth0", {"name": "eth1", "vlan": 100}], "dhcp6_client": "/x"}})", "t");
+  CHECK(c.uplink.allow == std::vector<std::string>{"eth0", "eth1"});
+  CHECK(c.uplink.vlans == std::map<std::string, int>{{"eth1", 100}});
+  CHECK(c.uplink.dhcp6_client == "/x");
+  CHECK(err(R"({"uplink": {"allow": [{"name": "eth1"}]}})").find("needs a \"vlan\" id (1-4094)") != std::string::npos);
+  CHECK(err(R"({"uplink": {"allow": [{"name": "eth1", "vlan": 4095}]}})").find("1-4094") != std::string::npos);
+  CHECK(err(R"({"uplink": {"allow": [{"name": "eth1", "vlan": 5, "pvid": 1}]}})").find("unknown key 'pvid'") !=
+        std::string::npos);
+  CHECK(err(R"({"uplink": {"allow": [{"vlan": 5}]}})").find("list of interface names") != std::string::npos);
 }

@@ -1,98 +1,11 @@
-// zos-bootstrap uplink in a node namespace with four fake NICs:
-//   eth0  no carrier (the far end is down)
-//   eth1  a network without DHCP or router advertisements
-//   eth2  dnsmasq: DHCPv4 (10.99.2.0/24, router 10.99.2.1) and RAs (fd00:99:2::/64)
-//   eth3  dnsmasq: RA only (fd00:99:3::/64)
-// The node's ends start down, like NICs at boot.
-#include <nlohmann/json.hpp>
-
-#include "bootstrap/world.h"
+// zos-bootstrap uplink in the four-NIC world (uplink_world.h): DHCPv4, SLAAC,
+// re-runs, failures. DHCPv6, VLANs and lying servers: uplink_kinds_test.cpp.
+#include "bootstrap/uplink_world.h"
 #include "plugins/bootstrap/cli.h"
 
 using namespace zos::test;
 using namespace zos::test::bs;
 using nlohmann::json;
-
-namespace {
-
-struct UplinkWorld {
-  TempDir tmp;
-  Netns node{"node"}, p0{"p0"}, p1{"p1"}, p2{"p2"}, p3{"p3"};
-  std::vector<std::unique_ptr<Proc>> servers;  // destroyed before the namespaces
-
-  UplinkWorld() {
-    const Netns* peers[] = {&p0, &p1, &p2, &p3};
-    for (int i = 0; i < 4; ++i) {
-      must("ip link add eth" + std::to_string(i) + " netns " + node.name() + " type veth peer name srv netns " +
-           peers[i]->name());
-      must(peers[i]->in() + "ip link set lo up");
-      if (i > 0) must(peers[i]->in() + "ip link set srv up");
-      // busybox udhcpc drops frames with a partial checksum: no tx offload.
-      must(peers[i]->in() + "ethtool -K srv tx off");
-    }
-    must(p2.in() + "ip addr add 10.99.2.1/24 dev srv");
-    must(p2.in() + "ip addr add fd00:99:2::1/64 dev srv nodad");
-    must(p3.in() + "ip addr add fd00:99:3::1/64 dev srv nodad");
-    dnsmasq(p2, {"--dhcp-range=10.99.2.50,10.99.2.99,255.255.255.0,1h", "--dhcp-option=option:router,10.99.2.1",
-                 "--enable-ra", "--dhcp-range=::,constructor:srv,ra-only"});
-    dnsmasq(p3, {"--enable-ra", "--dhcp-range=::,constructor:srv,ra-only"});
-    write(tmp / "cmdline", "BOOT_IMAGE=/vmlinuz quiet\n");
-    // A stand-in zinit on PATH records how it is asked to monitor.
-    ::mkdir((tmp / "bin").c_str(), 0755);
-    write(tmp / "bin/zinit", "#!/bin/sh\necho \"$@\" >> " + tmp / "zinit.log" + "\n", 0755);
-  }
-
-  void dnsmasq(const Netns& ns, std::vector<std::string> extra) {
-    const std::string t = tmp / ns.name();
-    std::vector<std::string> argv = {"nsenter", "--net=/run/netns/" + ns.name(), "dnsmasq", "-k",
-                                     "--conf-file=/dev/null", "--port=0", "--user=root", "--group=root",
-                                     "--interface=srv", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                                     "--no-ping", "--pid-file=" + t + ".pid", "--dhcp-leasefile=" + t + ".leases",
-                                     "--log-facility=" + t + ".log", "--log-dhcp"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    servers.push_back(std::make_unique<Proc>(argv));
-    REQUIRE(wait_for([&] { return read(t + ".log").find("started") != std::string::npos; }, 5));
-  }
-
-  std::string config(const std::string& uplink_json) {
-    write(tmp / "config.json", "{\"uplink\": " + uplink_json + "}");
-    return tmp / "config.json";
-  }
-  std::vector<std::string> args(const std::string& cfg, std::vector<std::string> more = {}) {
-    std::vector<std::string> a = {"uplink", "--config", cfg, "--cmdline", tmp / "cmdline", "--data-dir",
-                                  tmp / "data", "--zinit-dir", tmp / "zinit"};
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-  }
-  Exec uplink(const std::string& cfg, std::vector<std::string> more = {}) {
-    return bootstrap(node, args(cfg, more), tmp / "bin");
-  }
-  std::string ip(const std::string& cmd) { return sh_out("ip -n " + node.name() + " " + cmd + " 2>&1"); }
-  std::string sysctl(const std::string& key) { return sh_out(node.in() + "cat /proc/sys/" + key); }
-
-  // The node's network as text, without the ticking lifetimes and the
-  // qdisc (a link that was up once keeps "noqueue" instead of "noop").
-  std::string snapshot() {
-    const std::string n = "ip -n " + node.name();
-    return sh_out("{ " + n + " -o link show; " + n + " addr show | grep -v valid_lft; " + n + " route; " + n +
-                  " -6 route; } | sed -e 's/expires [0-9]*sec//' -e 's/qdisc [a-z_]*//'");
-  }
-  // The node's ends other than `chosen` are as the test made them.
-  void others_untouched(const std::string& chosen) {
-    for (std::string n : {"eth0", "eth1", "eth2", "eth3"}) {
-      if (n == chosen) continue;
-      INFO(n);
-      auto l = ip("-o link show " + n);
-      CHECK(l.find("master") == std::string::npos);
-      CHECK(l.find(",UP") == std::string::npos);
-      CHECK(sysctl("net/ipv6/conf/" + n + "/disable_ipv6") == "0\n");
-    }
-  }
-};
-
-const char* kFast = R"("carrier_timeout": 2, "dhcp_tries": 2, "dhcp_interval": 1, "ra_timeout": 5)";
-
-}  // namespace
 
 TEST_CASE("uplink chooses the NIC with DHCP and a re-run changes nothing", "[root][uplink]") {
   ZOS_REQUIRE_ROOT();
@@ -129,7 +42,7 @@ TEST_CASE("uplink chooses the NIC with DHCP and a re-run changes nothing", "[roo
   const std::string script = w.tmp / "data/bootstrap/udhcpc.script";
   CHECK(read(w.tmp / "zinit/dhcp-zos.yaml") ==
         "# Written by zos-bootstrap uplink: keeps the DHCP client running on the zos bridge.\n"
-        "exec: " + j["client"].get<std::string>() + " -f -i zos -t 20 -T 1 -s " + script + "\nlog: ring\n");
+        "exec: " + j["client"].get<std::string>() + " -f -i zos -t 20 -T 1 -a1000 -s " + script + "\nlog: ring\n");
   CHECK(j["client"].get<std::string>().ends_with("udhcpc"));
   CHECK(::access(script.c_str(), X_OK) == 0);
   auto rec = json::parse(read(w.tmp / "data/bootstrap/uplink.json"));
@@ -196,7 +109,7 @@ TEST_CASE("uplink without DHCP anywhere fails and leaves nothing behind", "[root
   auto r = w.uplink(cfg, {"--json"});
   INFO(r.out << r.err);
   CHECK(r.status == 1);
-  CHECK(r.err.find("no NIC got a DHCPv4 lease or an IPv6 router advertisement") != std::string::npos);
+  CHECK(r.err.find("no NIC got a working uplink (DHCPv4, SLAAC or DHCPv6)") != std::string::npos);
   CHECK(r.err.find("eth0 (no carrier after 2s)") != std::string::npos);
   CHECK(r.err.find("eth1 (no DHCPv4 lease") != std::string::npos);
   auto j = json::parse(r.out);

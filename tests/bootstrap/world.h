@@ -71,6 +71,7 @@ class Proc {
     ::waitpid(pid_, nullptr, 0);
   }
   Proc(const Proc&) = delete;
+  void signal(int sig) const { ::kill(pid_, sig); }
   bool alive() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
 
  private:
@@ -106,8 +107,20 @@ bool wait_for(F&& cond, int seconds) {
 }
 
 // Runs zos-bootstrap inside `ns` with nsenter (never in the host namespace).
+// `uplink` runs in a mount namespace of its own where dhcpcd's run and state
+// folders are empty tmpfs: dhcpcd keeps one pid file and control socket per
+// interface name, and a second dhcpcd hands its work to the first over that
+// socket, i.e. to another parallel test's node (they all have a `zos`).
+// (`public` makes named namespaces, which must stay visible: no wrapper.)
 inline Exec bootstrap(const Netns& ns, std::vector<std::string> args, const std::string& path_prefix = "") {
-  std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + ns.name(), bin("zos-bootstrap")};
+  std::vector<std::string> argv = {"/usr/bin/nsenter", "--net=/run/netns/" + ns.name()};
+  if (!args.empty() && args[0] == "uplink")
+    argv.insert(argv.end(),
+                {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 "mkdir -p /run/dhcpcd && mount -t tmpfs zt-dhcpcd-run /run/dhcpcd && "
+                 "{ [ ! -d /var/lib/dhcpcd ] || mount -t tmpfs zt-dhcpcd-lib /var/lib/dhcpcd; } && exec \"$@\"",
+                 "sh"});
+  argv.push_back(bin("zos-bootstrap"));
   argv.insert(argv.end(), args.begin(), args.end());
   std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   if (!path_prefix.empty()) path = path_prefix + ":" + path;
