@@ -30,6 +30,9 @@ packages=(
   libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
   # tests/zbus/go_encoder_test.sh: a Go module's Network from vmihailenco/msgpack v4 (zbus') and v5
   golang-go golang-gopkg-vmihailenco-msgpack.v2-dev golang-github-vmihailenco-msgpack.v5-dev
+  # zos-agent: etcd's JSON gateway over libcurl (OpenSSL: TLS client certificates);
+  # its test: a real etcd 3.4 cluster, openssl for the test's certificates
+  libcurl4-openssl-dev etcd-server etcd-client openssl
 )
 
 missing=()

@@ -23,6 +23,7 @@ Config parse_config(const cni::Request& req) {
   cfg.node.data_dir = str(c, "dataDir");
   if (cfg.node.data_dir.empty()) cfg.node.data_dir = kDefaultDataDir;
   cfg.node.key_file = str(c, "wgPrivateKeyFile");
+  cfg.node.key_dir = str(c, "wgKeyDir");
   cfg.node.cni_path = req.env.path;
   if (auto pn = str(c, "publicNamespace"); !pn.empty()) cfg.node.public_netns = pn;
   if (auto m = c.find("mtu"); m != c.end() && !m->is_null()) {

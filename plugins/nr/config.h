@@ -20,6 +20,10 @@ struct Node {
   std::string id;         // nodeId: finds the local NR in the network object
   std::string data_dir;   // the module's home
   std::string key_file;   // wgPrivateKeyFile ("" = the object's private_key)
+  // wgKeyDir: per-network private keys <key_dir>/<network_id>.key (0600),
+  // used when neither key_file nor the object's own entry has one (keys
+  // made on the node by zos-agent; docs/fleet.md).
+  std::string key_dir;
   std::string cni_path;   // where helpers (zos-nft) may also be found
   std::optional<unsigned> mtu;  // container/NR link MTU; unset: uplink MTU - 80 with a mesh
   std::string public_netns = kDefaultPublicNetns;  // where WireGuard UDP and pub-* live

@@ -3,7 +3,7 @@
 //   zos-nr delete <network.json> --node <id>   DeleteNetResource
 //   zos-nr namespace <network_id>              Namespace
 //   zos-nr show [<network_id>]                 the NRs as applied
-// Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --json.
+// Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --key-dir D, --json.
 #include <cstdlib>
 
 #include "common/cni/error.h"
@@ -24,7 +24,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--public-namespace NS] [--json]\n"
+    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--key-dir D] [--public-namespace NS] [--json]\n"
     "       zos-nr delete <network.json> --node <id> [--data-dir D] [--public-namespace NS]\n"
     "       zos-nr namespace <network_id> [--data-dir D]\n"
     "       zos-nr show [<network_id>] [--data-dir D] [--json]\n"
@@ -56,6 +56,7 @@ Args parse(const std::vector<std::string>& a) {
     if (a[i] == "--node") r.node.id = value("--node");
     else if (a[i] == "--data-dir") r.node.data_dir = value("--data-dir");
     else if (a[i] == "--key-file") r.node.key_file = value("--key-file");
+    else if (a[i] == "--key-dir") r.node.key_dir = value("--key-dir");
     else if (a[i] == "--public-namespace") r.node.public_netns = value("--public-namespace");
     else if (a[i] == "--json") r.json = true;
     else if (a[i].rfind("--", 0) == 0) throw Usage("unknown flag " + a[i]);

@@ -55,6 +55,14 @@ wg::Key key_from_file(const std::string& path) {
   return *k;
 }
 
+}  // namespace
+
+std::string key_path(const std::string& key_dir, const std::string& network_id) {
+  return key_dir + "/" + network_id + ".key";
+}
+
+namespace {
+
 std::unique_ptr<wg::Backend> backend_for(const Node& node) {
   return wg::make_backend(wg::Kind::kAuto, node.data_dir + "/wg");
 }
@@ -128,6 +136,10 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
       throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the private_key of peer " +
                                                 own->prefix.str() + " is not a base64 WireGuard key");
   }
+  if (!key && own && !node.key_dir.empty()) {
+    std::string path = key_path(node.key_dir, r.net.network_id);
+    if (sys::read_file(path)) key = key_from_file(path);
+  }
   if (!own && !key) {
     spdlog::info("network {}: {} has no WireGuard entry of its own among its peers: no mesh", r.net.network_id,
                  plan.netns);
@@ -135,7 +147,7 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
   }
   if (!key)
     throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the peer entry of " + r.nr.prefix.str() +
-                                              " has no private_key: set it or wgPrivateKeyFile in the config");
+                                              " has no private_key: set it, wgPrivateKeyFile or wgKeyDir in the config");
 
   // What the device must hold. Every NR but the exit sends the Internet's
   // traffic to the exit NR: its peer carries the default routes.
@@ -285,6 +297,19 @@ std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int 
     }
   });
   return out;
+}
+
+std::optional<wg::DeviceState> mesh_state(const Node& node, const Resource& r) {
+  auto nsfd = sys::open_netns_if_exists(r.plan.netns);
+  if (!nsfd || !has_mesh(node, r)) return std::nullopt;
+  auto be = backend_for(node);
+  return sys::in_netns(nsfd->get(), [&]() -> std::optional<wg::DeviceState> {
+    try {
+      return be->get(r.plan.wg);
+    } catch (const std::exception&) {
+      return std::nullopt;  // mesh_problems() says what is wrong
+    }
+  });
 }
 
 void remove_mesh(const Node& node, const Resource& r) {

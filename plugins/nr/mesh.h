@@ -6,8 +6,11 @@
 // addresses; the exit peer's AllowedIPs carry the defaults.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/wg/wg.h"
 
 #include "plugins/nr/config.h"
 
@@ -19,12 +22,19 @@ struct Resource;
 // among its peers, or the node has a key file.
 bool has_mesh(const Node& node, const Resource& r);
 
+// The private key file of network `network_id` in a wgKeyDir.
+std::string key_path(const std::string& key_dir, const std::string& network_id);
+
 // Called by apply() with the NR namespace open, after the firewall.
 void apply_mesh(const Node& node, const Resource& r, int nr_nsfd);
 
 // What CHECK reports of the mesh: the WireGuard link missing or down in
 // the NR, or no live WireGuard behind it. Empty when the NR has no mesh.
 std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd);
+
+// The NR's WireGuard device as it runs (public key, listen port, peers and
+// their last handshakes); none when the NR has no mesh or no live link.
+std::optional<wg::DeviceState> mesh_state(const Node& node, const Resource& r);
 
 // Called by remove() before the namespace is deleted.
 void remove_mesh(const Node& node, const Resource& r);
