@@ -190,7 +190,7 @@ std::string message_of(const std::string& body, long status) {
     if (j.contains("message") && j["message"].is_string()) return j["message"];
     if (j.contains("error") && j["error"].is_string()) return j["error"];
   }
-  return "HTTP " + std::to_string(status);
+  return "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body.substr(0, 200));
 }
 
 bool auth_expired(const std::string& msg) {

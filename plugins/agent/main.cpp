@@ -64,6 +64,7 @@ zos::agent::Settings parse(const std::vector<std::string>& a) {
     const std::string& f = a[i];
     if (f == "--etcd") {
       std::string list = value();
+      s.etcd.endpoints.clear();  // the last --etcd counts, as for every flag
       for (size_t b = 0; b <= list.size();) {
         size_t e = list.find(',', b);
         if (e == std::string::npos) e = list.size();

@@ -16,7 +16,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleetlib import (NODES, PREFIX, Failed, Fleet, check, members_of, network, nr_netns, run)  # noqa: E402
+from fleetlib import (ETCD_HOST, NODES, PREFIX, Failed, Fleet, check, make_certs, members_of, network,  # noqa: E402
+                      nr_netns, run)
 
 NET = "fa"
 
@@ -162,10 +163,86 @@ def run_all(f):
     while time.time() < end and any(os.path.exists(f"/run/netns/{nr_netns(m[1])}") for m in ms):
         time.sleep(0.2)
     check(not any(os.path.exists(f"/run/netns/{nr_netns(m[1])}") for m in ms), "the key deleted: every NR is gone")
+    end = time.time() + 15
+    while time.time() < end and [k for k in f.get_all() if f"/{NET}" in k]:
+        time.sleep(0.2)
     left = [k for k in f.get_all() if f"/{NET}" in k]
     check(not left, f"no status or key of {NET} left in etcd: {left}")
     for n in NODES:
         check(f.stop_agent(n) == 0, f"{n}'s agent exits 0 on SIGTERM")
+
+
+def run_tls(f):
+    """etcd with TLS client certificates and RBAC: node2's agent reads the
+    networks and writes only nodes/node2/; a certificate the CA never
+    signed gets nothing."""
+    d = os.path.join(f.tmp, "tls")
+    os.makedirs(d)
+    make_certs(d)
+    port = f.members[-1][2] + 1
+    url = f"https://{ETCD_HOST}:{port}"
+    log = open(os.path.join(f.tmp, "etcd-tls.log"), "a")
+    peer = f"http://127.0.0.1:{port + 1}"
+    f.etcd["tls"] = subprocess.Popen(
+        ["nsenter", f"--net=/run/netns/{f.sw}", "etcd", "--name", "tls", "--data-dir", os.path.join(f.tmp, "etcd-tls"),
+         "--listen-client-urls", url, "--advertise-client-urls", url, "--listen-peer-urls", peer,
+         "--initial-advertise-peer-urls", peer, "--initial-cluster", f"tls={peer}",
+         "--cert-file", f"{d}/server.pem", "--key-file", f"{d}/server.key",
+         "--client-cert-auth", "--trusted-ca-file", f"{d}/ca.pem"], stdout=log, stderr=log)
+    env = dict(os.environ, ETCDCTL_API="3")
+
+    def ctl(args, user="root:rootpw", check_rc=True):
+        u = ["--user", user] if user else []
+        return run(["etcdctl", "--endpoints", url, "--cacert", f"{d}/ca.pem", "--cert", f"{d}/node2.pem",
+                    "--key", f"{d}/node2.key", "--dial-timeout", "2s"] + u + args, ns=f.sw, env=env, check_rc=check_rc)
+
+    for _ in range(100):
+        if ctl(["endpoint", "health"], user=None, check_rc=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    # The roles of docs/fleet.md.
+    for args in (["user", "add", "root", "--new-user-password", "rootpw", "--interactive=false"],
+                 ["role", "add", "root"], ["user", "grant-role", "root", "root"],
+                 ["role", "add", "zos-node-node2"],
+                 ["role", "grant-permission", "zos-node-node2", "read", f"{PREFIX}/", "--prefix"],
+                 ["role", "grant-permission", "zos-node-node2", "readwrite", f"{PREFIX}/nodes/node2/", "--prefix"],
+                 ["user", "add", "node2", "--new-user-password", "pw2", "--interactive=false"],
+                 ["user", "grant-role", "node2", "zos-node-node2"], ["auth", "enable"]):
+        ctl(args, user=None)
+    with open(f"{d}/pw2", "w") as fh:
+        fh.write("pw2\n")
+    tls = ["--etcd", url, "--cacert", f"{d}/ca.pem"]
+    f.start_agent("node2", extra=tls + ["--cert", f"{d}/node2.pem", "--key", f"{d}/node2.key",
+                                        "--user", "node2", "--password-file", f"{d}/pw2"])
+    f.start_agent("node3", extra=tls + ["--cert", f"{d}/other.pem", "--key", f"{d}/other.key"])
+    ms = members_of(7, ("node2",))
+    net = network("ft", 1, ms, exit_node=None)
+    ctl(["put", f"{PREFIX}/networks/ft", json.dumps(net)])
+    end = time.time() + 30
+    s = None
+    while time.time() < end:
+        out = ctl(["get", f"{PREFIX}/nodes/node2/status/ft", "--print-value-only"]).stdout
+        s = json.loads(out) if out.strip() else None
+        if s and s.get("applied") == 1 and not s.get("problems"):
+            break
+        time.sleep(0.2)
+    check(s and s.get("applied") == 1 and not s.get("problems"), f"over TLS with RBAC, node2 applied ft: {s}")
+    check(os.path.exists(f"/run/netns/{nr_netns(ms[0][1])}"), "and its NR is there")
+    r = ctl(["put", f"{PREFIX}/networks/x", "{}"], user="node2:pw2", check_rc=False)
+    check(r.returncode != 0 and "permission denied" in r.stderr, "node2's role may not write a network")
+    r = ctl(["put", f"{PREFIX}/nodes/node3/alive", "{}"], user="node2:pw2", check_rc=False)
+    check(r.returncode != 0 and "permission denied" in r.stderr, "nor another node's subtree")
+    out = ctl(["get", f"{PREFIX}/nodes/node3/", "--prefix", "--keys-only"]).stdout
+    with open(os.path.join(f.tmp, "agent-node3.log")) as fh:
+        refused = "no etcd endpoint answered" in fh.read()
+    check(not out.strip() and refused, "an agent whose certificate the CA never signed publishes nothing (TLS refused)")
+    ctl(["del", f"{PREFIX}/networks/ft"])
+    end = time.time() + 30
+    while time.time() < end and os.path.exists(f"/run/netns/{nr_netns(ms[0][1])}"):
+        time.sleep(0.2)
+    check(not os.path.exists(f"/run/netns/{nr_netns(ms[0][1])}"), "ft deleted over TLS: the NR is gone")
+    for n in ("node2", "node3"):
+        f.stop_agent(n)
 
 
 def main():
@@ -183,6 +260,7 @@ def main():
     t0 = time.time()
     try:
         run_all(f)
+        run_tls(f)
         print(f"PASSED in {time.time() - t0:.0f} s")
         return 0
     except Exception:

@@ -201,6 +201,7 @@ class Fleet:
         return os.path.join(self.tmp, node, what)
 
     def start_agent(self, node, extra=()):
+        """extra: more flags (a later --etcd replaces the cluster's)."""
         log = open(os.path.join(self.tmp, f"agent-{node}.log"), "a")
         argv = ["nsenter", f"--net=/run/netns/{self.nodes[node]}", os.path.join(self.bin, "zos-agent"),
                 "--etcd", ",".join(self.client_urls()), "--node", node,
@@ -325,3 +326,27 @@ class Fleet:
         for ns in self.extra_ns:
             run(["ip", "netns", "delete", ns], check_rc=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def make_certs(d):
+    """A CA, a server certificate for the etcd host and a client certificate
+    (openssl); no extendedKeyUsage, so etcd's gateway may also present the
+    server's as a client."""
+    def sh(*a):
+        run(["openssl"] + list(a))
+    sh("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+       "-subj", "/CN=zt-ca", "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem")
+    for name, san in (("server", f"IP:{ETCD_HOST},IP:127.0.0.1"), ("node2", None), ("other", None)):
+        # A node's certificate has no CommonName: etcd 3.4's gateway refuses
+        # one with a CN when auth is on (the RBAC user comes from --user).
+        subj = f"/CN={name}" if name == "server" else f"/O=zos/OU={name}"
+        sh("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", subj,
+           "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr")
+        ext = f"{d}/{name}.ext"
+        with open(ext, "w") as fh:
+            fh.write(f"subjectAltName={san}\n" if san else "basicConstraints=CA:FALSE\n")
+        # "other" signs itself: a certificate etcd's CA never issued.
+        ca = ["-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key", "-CAcreateserial"] if name != "other" else \
+            ["-signkey", f"{d}/other.key"]
+        sh("x509", "-req", "-in", f"{d}/{name}.csr", *ca, "-days", "2",
+           "-extfile", ext, "-out", f"{d}/{name}.pem")
