@@ -31,7 +31,15 @@ Agent::Agent(Settings s)
   sys::make_dirs(s_.lane.node.key_dir, 0700);
 }
 
-Agent::~Agent() { lanes_.clear(); }
+Agent::~Agent() {
+  std::lock_guard l(lanes_m_);
+  lanes_.clear();
+}
+
+void Agent::rotate_keys() {
+  std::lock_guard l(lanes_m_);
+  for (auto& [id, lane] : lanes_) lane->rotate();
+}
 
 bool Agent::note(const std::string& key, const std::string* value, std::string& id) {
   std::string base = s_.prefix + "/";
@@ -63,6 +71,7 @@ void Agent::offer(const std::string& id) {
   Wanted w;
   if (auto it = networks_.find(id); it != networks_.end()) w.object = it->second;
   if (auto it = keys_.find(id); it != keys_.end()) w.keys = it->second;
+  std::lock_guard l(lanes_m_);
   auto& lane = lanes_[id];
   if (lane && lane->offer(w)) return;
   if (!w.object && lane) {  // finished: the network is gone already
@@ -75,7 +84,10 @@ void Agent::offer(const std::string& id) {
 
 void Agent::load(const etcd::Snapshot& snap) {
   std::set<std::string> ids;
-  for (const auto& [id, l] : lanes_) ids.insert(id);
+  {
+    std::lock_guard l(lanes_m_);
+    for (const auto& [id, lane] : lanes_) ids.insert(id);
+  }
   for (const auto& [id, t] : networks_) ids.insert(id);
   networks_.clear();
   keys_.clear();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/etcd/etcd.h"
@@ -34,6 +35,8 @@ class Agent {
   ~Agent();
   // Runs until `stop`; 0.
   int run(const std::atomic<bool>& stop);
+  // A new WireGuard key for every NR whose key this node made (SIGHUP).
+  void rotate_keys();
 
  private:
   // A snapshot: the view from scratch, every network (and every one this
@@ -50,6 +53,7 @@ class Agent {
   Publisher pub_;
   std::map<std::string, std::string> networks_;                          // network id -> object text
   std::map<std::string, std::map<std::string, std::string>> keys_;       // network id -> node id -> public key
+  std::mutex lanes_m_;  // lanes_: the watch thread and rotate_keys()
   std::map<std::string, std::unique_ptr<Lane>> lanes_;
 };
 

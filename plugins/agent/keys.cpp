@@ -55,6 +55,13 @@ wg::Key ensure_key(const std::string& dir, const std::string& network_id) {
   return wg::public_key_of(priv);
 }
 
+wg::Key rotate_key(const std::string& dir, const std::string& network_id) {
+  sys::make_dirs(dir, 0700);
+  wg::Key priv = wg::generate_private_key();
+  sys::write_file_atomic(nr::key_path(dir, network_id), wg::key_to_base64(priv) + "\n", 0600);
+  return wg::public_key_of(priv);
+}
+
 bool drop_key(const std::string& dir, const std::string& network_id) {
   return sys::remove_if_exists(nr::key_path(dir, network_id));
 }

@@ -22,6 +22,9 @@ bool needs_local_key(const model::Network& net, const std::string& node_id);
 
 // The public key of <dir>/<network_id>.key, made first (0600) when absent.
 wg::Key ensure_key(const std::string& dir, const std::string& network_id);
+// Replaces the key of <dir>/<network_id>.key by a new one (atomic: the
+// file holds the old or the new key); the new public key.
+wg::Key rotate_key(const std::string& dir, const std::string& network_id);
 // Removes the network's key file; false when there was none.
 bool drop_key(const std::string& dir, const std::string& network_id);
 

@@ -7,6 +7,7 @@
 #include "common/log/log.h"
 #include "common/sys/file.h"
 #include "plugins/agent/keys.h"
+#include "plugins/nr/mesh.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
 
@@ -51,6 +52,14 @@ bool Lane::offer(Wanted w) {
   return true;
 }
 
+void Lane::rotate() {
+  {
+    std::lock_guard l(m_);
+    rotate_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Lane::work() {
   auto backoff = kRetryMin;
   std::optional<Wanted> retry;
@@ -59,22 +68,34 @@ void Lane::work() {
     {
       std::unique_lock l(m_);
       if (retry) {
-        cv_.wait_for(l, backoff, [&] { return stop_ || next_; });
+        cv_.wait_for(l, backoff, [&] { return stop_ || next_ || rotate_; });
       } else {
-        cv_.wait(l, [&] { return stop_ || next_; });
+        cv_.wait(l, [&] { return stop_ || next_ || rotate_; });
       }
       if (stop_) return;
-      if (next_) {
+      bool rotating = rotate_ && !next_;  // a newer state first; the rotation follows
+      if (rotating) rotate_ = false;
+      if (rotating && current_ && current_->object && !last_.empty() && s_.node.key_file.empty() &&
+          sys::read_file(nr::key_path(s_.node.key_dir, id_))) {
+        w = *current_;
+        w.repair = true;
+        l.unlock();
+        rotate_key(s_.node.key_dir, id_);
+        spdlog::info("network {}: a new WireGuard key", id_);
+      } else if (next_) {
         w = std::move(*next_);
         next_.reset();
         backoff = kRetryMin;
-      } else {
+      } else if (retry) {
         w = *retry;  // nothing newer came: the same state again
         w.repair = true;
         backoff = std::min(backoff * 2, std::chrono::duration_cast<decltype(backoff)>(kRetryMax));
+      } else {
+        continue;  // a rotation with nothing to rotate
       }
     }
     retry.reset();
+    current_ = w;
     if (process(w)) {
       retry = w;
       continue;

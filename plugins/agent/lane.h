@@ -39,6 +39,9 @@ class Lane {
   // Hands over the newest state (replacing one not yet taken). False when
   // the lane has finished (its network is gone from the node): make a new one.
   bool offer(Wanted w);
+  // A new WireGuard key for the NR, if the node made its key: applied
+  // here, then published; the peers replace the old one when they see it.
+  void rotate();
 
  private:
   void work();
@@ -51,11 +54,13 @@ class Lane {
   const LaneSettings& s_;
   Publisher& pub_;
   std::string last_;  // the object as last applied (keys resolved), "" none
+  std::optional<Wanted> current_;  // the state last taken
 
   std::mutex m_;
   std::condition_variable cv_;
   std::optional<Wanted> next_;
   bool stop_ = false;
+  bool rotate_ = false;
   bool finished_ = false;
   std::thread t_;
 };

@@ -35,7 +35,9 @@ constexpr const char* kUsage =
     "  --user U --password-file F    etcd RBAC user (the JSON gateway takes no certificate CN as user)\n"
     "  --ttl S                lease of the node's view (default 15)\n"
     "  --status-interval S    how often problems and handshakes are read again (default 10)\n"
-    "  --help, --version\n";
+    "  --help, --version\n"
+    "SIGHUP: a new WireGuard key for every NR whose key this node made (published; peers follow)\n"
+    "SIGTERM/SIGINT: finish the applies in flight and exit 0\n";
 
 struct Usage : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -131,21 +133,31 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  std::thread([set] {
-    int sig = 0;
-    while (sigwait(&set, &sig) != 0) {
-    }
-    spdlog::info("signal {}: finishing the applies in flight", sig);
-    g_stop = true;
-  }).detach();
 
   try {
     spdlog::info("zos-agent {} for node {}: etcd {} prefix {}", ZOS_VERSION, s.lane.node.id,
                  s.etcd.endpoints.front(), s.prefix);
-    zos::agent::Agent agent(std::move(s));
-    return agent.run(g_stop);
+    // Never freed: the detached signal thread may still use it while the
+    // process exits.
+    auto* agent = new zos::agent::Agent(std::move(s));
+    std::thread([set, agent] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (sig == SIGHUP) {
+          spdlog::info("SIGHUP: new WireGuard keys for the NRs whose key this node made");
+          agent->rotate_keys();
+          continue;
+        }
+        spdlog::info("signal {}: finishing the applies in flight", sig);
+        g_stop = true;
+        return;
+      }
+    }).detach();
+    return agent->run(g_stop);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     return 1;

@@ -110,6 +110,32 @@ def run_all(f):
     check(f.ping(c["node3"][0], c["node1"][1]) and f.ping(c["node1"][0], c["node3"][2]),
           "node3 is back in the mesh with a new key")
 
+    # Rotation (SIGHUP): node2 makes a new key, applies and publishes it,
+    # its peers replace the old one; node1 <-> node3 is untouched.
+    old = f.get_all()[f"{PREFIX}/nodes/node2/keys/{NET}"]
+    with open(os.path.join(f.node_dir("node2", "keys"), f"{NET}.key")) as fh:
+        old_priv = fh.read()
+    p = ping_during(c["node1"][0], c["node3"][1], 4)
+    time.sleep(1)
+    f.agents["node2"].send_signal(signal.SIGHUP)
+    end = time.time() + 30
+    new = old
+    while time.time() < end:
+        new = f.get_all().get(f"{PREFIX}/nodes/node2/keys/{NET}", old)
+        seen = [q["public_key"] for n in ("node1", "node3") for q in (f.status(n, NET) or {}).get("peers", [])
+                if q["prefix"] == "2a02:1802:5e:f001::/64"]
+        if new != old and seen == [new, new]:
+            break
+        time.sleep(0.2)
+    check(new != old, f"SIGHUP: node2 published a new key {new[:8]}... (was {old[:8]}...)")
+    with open(os.path.join(f.node_dir("node2", "keys"), f"{NET}.key")) as fh:
+        check(fh.read() != old_priv, "its key file holds the new private key (the old one is dropped)")
+    check(f.ping(c["node1"][0], c["node2"][1]) and f.ping(c["node2"][0], c["node3"][2]),
+          "node1 and node3 replaced node2's key: the mesh works with it")
+    sent, got = loss_of(p)
+    check(got >= sent - 1, f"node1 -> node3 during node2's rotation: {sent - got} of {sent} lost")
+    f.converge(NET, 3)
+
     # 4. A malformed object: reported under the node's status, others unaffected.
     f.put("/networks/bad", "{this is not json")
     bad = network("bad", 1, members_of(5, ("node2",)), exit_node=None)
