@@ -193,8 +193,29 @@ std::string message_of(const std::string& body, long status) {
   return "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body.substr(0, 200));
 }
 
+struct Unary {
+  long status = 0;
+  std::string failure;  // transport error or 5xx: the next endpoint may answer
+};
+
+// One unary call to one endpoint; the answer's body in `out`.
+Unary unary(const Options& opt, const std::string& url, const std::string& body, const std::string& token,
+            std::string& out) {
+  Request r;
+  r.url = url;
+  r.body = body;
+  r.opt = &opt;
+  r.timeout_ms = long(opt.timeout.count());
+  r.token = token;
+  r.write_ctx = &out;
+  auto o = perform(r);
+  if (o.code != CURLE_OK) return {o.status, o.error};
+  if (o.status >= 500) return {o.status, message_of(out, o.status)};
+  return {o.status, ""};
+}
+
 bool auth_expired(const std::string& msg) {
-  return msg.find("invalid auth token") != std::string::npos || msg.find("token") != std::string::npos;
+  return msg.find("invalid auth token") != std::string::npos || msg.find("auth token") != std::string::npos;
 }
 
 }  // namespace
@@ -208,16 +229,10 @@ std::string Client::token() {
   json body = {{"name", opt_.user}, {"password", opt_.password}};
   std::string text = body.dump(), last;
   for (size_t i = 0; i < opt_.endpoints.size(); ++i) {
-    Request r;
-    r.url = opt_.endpoints[i] + "/v3/auth/authenticate";
-    r.body = text;
-    r.opt = &opt_;
-    r.timeout_ms = long(opt_.timeout.count());
     std::string out;
-    r.write_ctx = &out;
-    auto o = perform(r);
-    if (o.code != CURLE_OK || o.status >= 500) {
-      last = opt_.endpoints[i] + ": " + (o.code != CURLE_OK ? o.error : message_of(out, o.status));
+    auto o = unary(opt_, opt_.endpoints[i] + "/v3/auth/authenticate", text, "", out);
+    if (!o.failure.empty()) {
+      last = opt_.endpoints[i] + ": " + o.failure;
       continue;
     }
     if (o.status != 200) throw Refused("etcd refused user " + opt_.user + ": " + message_of(out, o.status));
@@ -240,17 +255,10 @@ Client::Reply Client::post(const std::string& path, const std::string& body) {
   bool reauthed = false;
   for (size_t n = 0; n < opt_.endpoints.size(); ++n) {
     size_t i = (first + n) % opt_.endpoints.size();
-    Request r;
-    r.url = opt_.endpoints[i] + path;
-    r.body = body;
-    r.opt = &opt_;
-    r.timeout_ms = long(opt_.timeout.count());
-    r.token = token();
     std::string out;
-    r.write_ctx = &out;
-    auto o = perform(r);
-    if (o.code != CURLE_OK || o.status >= 500) {
-      last = opt_.endpoints[i] + ": " + (o.code != CURLE_OK ? o.error : message_of(out, o.status));
+    auto o = unary(opt_, opt_.endpoints[i] + path, body, token(), out);
+    if (!o.failure.empty()) {
+      last = opt_.endpoints[i] + ": " + o.failure;
       continue;
     }
     {
@@ -408,7 +416,11 @@ WatchEnd Client::watch_prefix(const std::string& prefix, int64_t start_revision,
       }
       return w.end;
     }
-    if (w.created) {  // it was streaming: the connection broke
+    if (w.created) {  // it was streaming: the connection broke; the next call starts elsewhere
+      {
+        std::lock_guard l(m_);
+        current_ = (i + 1) % opt_.endpoints.size();
+      }
       return {WatchEnd::kBroken, 0, opt_.endpoints[i] + ": " + (o.code != CURLE_OK ? o.error : "stream ended")};
     }
     last = opt_.endpoints[i] + ": " + (o.code != CURLE_OK ? o.error : message_of(w.buf, o.status));

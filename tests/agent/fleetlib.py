@@ -53,13 +53,14 @@ def nr_netns(nib):
     return f"net-{nib:04x}-0"
 
 
-def network(net_id, version, members, exit_node="node1", keys=None, exit_conf=True):
+def network(net_id, version, members, exit_node="node1", keys=None, exit_conf=True, mesh=True):
     """members: [(node_id, nibble, endpoint, port)]. No private key anywhere
-    unless `keys` (node -> (private, public)) is given."""
+    unless `keys` (node -> (private, public)) is given; `mesh` False: no
+    peers, so no WireGuard link."""
     res = []
     for node, nib, _, _ in members:
         peers = []
-        for pnode, pnib, pip, pport in members:
+        for pnode, pnib, pip, pport in members if mesh else []:
             conn = {"ip": pip, "port": pport, "key": keys[pnode][1] if keys else ""}
             if keys and pnode == node:
                 conn["private_key"] = keys[node][0]
@@ -320,6 +321,21 @@ class Fleet:
                 if node == "node1":
                     argv += ["--public-namespace", self.pub1]
                 run(argv, ns=ns, check_rc=False)
+        # wireguard-go processes an apply that failed half way left behind:
+        # by their recorded pid, when that pid still runs wireguard-go.
+        for node in NODES:
+            wgdir = self.node_dir(node, "data") + "/wg"
+            for name in os.listdir(wgdir) if os.path.isdir(wgdir) else []:
+                if not name.endswith(".pid"):
+                    continue
+                try:
+                    with open(os.path.join(wgdir, name)) as fh:
+                        pid = int(fh.read().split()[0])
+                    with open(f"/proc/{pid}/cmdline") as fh:
+                        if "wireguard-go" in fh.read():
+                            os.kill(pid, signal.SIGTERM)
+                except (OSError, ValueError, IndexError):
+                    pass
         for ns in os.listdir("/run/netns"):
             if ns.startswith("net-f"):
                 run(["ip", "netns", "delete", ns], check_rc=False)
