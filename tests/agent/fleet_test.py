@@ -157,10 +157,13 @@ def run_all(f):
     f.converge(NET, 5)
     check(f.ping(c["node2"][0], c["node3"][1]), "node2 -> node3 after member m0 died")
 
-    # 6. An agent killed in the middle of an apply: restarted, it resyncs.
+    # 6. An agent killed in the middle of an apply (SIGKILL at the fault
+    # point after the NR's firewall, before its mesh): restarted, it resyncs.
+    check(f.stop_agent("node2") == 0, "node2's agent stopped")
     f.put(f"/networks/{NET}", network(NET, 6, ms))
-    time.sleep(0.05)
-    f.stop_agent("node2", signal.SIGKILL)
+    f.start_agent("node2", env={"ZOS_FAULT": "nr-after-firewall"})
+    rc = f.agents["node2"].wait(timeout=60)
+    check(rc == -signal.SIGKILL, f"node2's agent was killed in the middle of applying version 6 ({rc})")
     f.start_agent("node2")
     f.converge(NET, 6)
     check(f.ping(c["node2"][0], c["node1"][1]), "node2 -> node1 after its agent was killed and restarted")

@@ -201,8 +201,9 @@ class Fleet:
     def node_dir(self, node, what):
         return os.path.join(self.tmp, node, what)
 
-    def start_agent(self, node, extra=()):
-        """extra: more flags (a later --etcd replaces the cluster's)."""
+    def start_agent(self, node, extra=(), env=None):
+        """extra: more flags (a later --etcd replaces the cluster's); env:
+        more environment (ZOS_FAULT)."""
         log = open(os.path.join(self.tmp, f"agent-{node}.log"), "a")
         argv = ["nsenter", f"--net=/run/netns/{self.nodes[node]}", os.path.join(self.bin, "zos-agent"),
                 "--etcd", ",".join(self.client_urls()), "--node", node,
@@ -210,7 +211,8 @@ class Fleet:
                 "--key-dir", self.node_dir(node, "keys"), "--ttl", "6", "--status-interval", "2"]
         if node == "node1":
             argv += ["--public-namespace", self.pub1]
-        self.agents[node] = subprocess.Popen(argv + list(extra), stdout=log, stderr=log)
+        self.agents[node] = subprocess.Popen(argv + list(extra), stdout=log, stderr=log,
+                                             env=dict(os.environ, **(env or {})))
 
     def stop_agent(self, node, sig=signal.SIGTERM):
         p = self.agents.get(node)
