@@ -36,22 +36,22 @@ std::string trim(const std::string& s) {
 
 // The key of wgPrivateKeyFile: must be a regular file of mode 0600 (nobody
 // but its owner reads a private key).
-wg::Key key_from_file(const std::string& path) {
+wg::Key key_from_file(const std::string& path, const std::string& what = "wgPrivateKeyFile") {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + ": " + std::strerror(errno));
+    throw cni::Error(cni::kInvalidConfig, what + " " + path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode))
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " is not a regular file");
+    throw cni::Error(cni::kInvalidConfig, what + " " + path + " is not a regular file");
   if ((st.st_mode & 07777) != 0600) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-    throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " has mode " + mode +
+    throw cni::Error(cni::kInvalidConfig, what + " " + path + " has mode " + mode +
                                               ": it must be 0600 (chmod 600 " + path + ")");
   }
   auto data = sys::read_file(path);
-  if (!data) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " cannot be read");
+  if (!data) throw cni::Error(cni::kInvalidConfig, what + " " + path + " cannot be read");
   auto k = wg::key_from_base64(trim(*data));
-  if (!k) throw cni::Error(cni::kInvalidConfig, "wgPrivateKeyFile " + path + " does not hold a base64 WireGuard key");
+  if (!k) throw cni::Error(cni::kInvalidConfig, what + " " + path + " does not hold a base64 WireGuard key");
   return *k;
 }
 
@@ -138,7 +138,7 @@ void apply_mesh_impl(const Node& node, const Resource& r, int nsfd) {
   }
   if (!key && own && !node.key_dir.empty()) {
     std::string path = key_path(node.key_dir, r.net.network_id);
-    if (sys::read_file(path)) key = key_from_file(path);
+    if (sys::read_file(path)) key = key_from_file(path, "the wgKeyDir key");
   }
   if (!own && !key) {
     spdlog::info("network {}: {} has no WireGuard entry of its own among its peers: no mesh", r.net.network_id,
