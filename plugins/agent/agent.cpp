@@ -6,6 +6,8 @@
 #include "common/cni/env.h"
 #include "common/log/log.h"
 #include "common/sys/file.h"
+#include "plugins/nr/mesh.h"
+#include "plugins/nr/state.h"
 
 namespace zos::agent {
 
@@ -67,14 +69,36 @@ bool Agent::note(const std::string& key, const std::string* value, std::string& 
   return networks_.count(id) > 0;
 }
 
-void Agent::offer(const std::string& id) {
+// Whether this node holds anything of a network: a local copy, an applied
+// NR, a key it made.
+bool Agent::held(const std::string& id) const {
+  return sys::read_file(s_.lane.networks_dir + "/" + id + ".json") ||
+         nr::State(s_.lane.node.data_dir).applied(id) || sys::read_file(nr::key_path(s_.lane.node.key_dir, id));
+}
+
+// A network that is readable, has no resource for this node and of which
+// the node holds nothing needs no lane (a fleet has many such networks).
+bool Agent::foreign(const std::string& id, const std::optional<std::string>& object) const {
+  if (object) {
+    auto j = nlohmann::json::parse(*object, nullptr, false);
+    if (j.is_discarded()) return false;  // its lane reports it
+    try {
+      if (model::Network::parse(j).resource_of(s_.lane.node.id)) return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return !held(id);
+}
+
+void Agent::offer(const std::string& id, bool ours) {
   Wanted w;
   if (auto it = networks_.find(id); it != networks_.end()) w.object = it->second;
   if (auto it = keys_.find(id); it != keys_.end()) w.keys = it->second;
   std::lock_guard l(lanes_m_);
   auto& lane = lanes_[id];
   if (lane && lane->offer(w)) return;
-  if (!w.object && lane) {  // finished: the network is gone already
+  if (!ours && foreign(id, w.object)) {  // no lane, or one that finished
     lanes_.erase(id);
     return;
   }
@@ -93,11 +117,12 @@ void Agent::load(const etcd::Snapshot& snap) {
   keys_.clear();
   std::string own = s_.prefix + "/nodes/" + s_.lane.node.id + "/";
   std::map<std::string, std::pair<std::string, int64_t>> mine;
+  std::set<std::string> published;  // networks this node published a key for
   for (const auto& kv : snap.kvs) {
     if (kv.key.rfind(own, 0) == 0) {
       std::string rel = kv.key.substr(own.size());
       mine[rel] = {kv.value, kv.lease};
-      if (rel.rfind("keys/", 0) == 0) ids.insert(rel.substr(5));  // a key of ours for a network we may have lost
+      if (rel.rfind("keys/", 0) == 0) published.insert(rel.substr(5));  // maybe of a network gone meanwhile
       continue;
     }
     std::string id;
@@ -108,8 +133,9 @@ void Agent::load(const etcd::Snapshot& snap) {
   // What this node holds from earlier runs: the local copies.
   for (const auto& f : sys::list_dir(s_.lane.networks_dir))
     if (f.size() > 5 && f.compare(f.size() - 5, 5, ".json") == 0) ids.insert(f.substr(0, f.size() - 5));
+  ids.insert(published.begin(), published.end());
   for (const auto& id : ids)
-    if (cni::valid_network_name(id)) offer(id);
+    if (cni::valid_network_name(id)) offer(id, published.count(id) > 0);
   spdlog::info("snapshot at revision {}: {} network(s) in etcd", snap.revision, networks_.size());
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/etcd/etcd.h"
@@ -46,7 +47,11 @@ class Agent {
   void apply_events(const std::vector<etcd::Event>& evs);
   // Which network a key of the watched prefix concerns, and how.
   bool note(const std::string& key, const std::string* value, std::string& network_id);
-  void offer(const std::string& network_id);
+  // Hands a network's state to its lane; `ours`: make a lane even when the
+  // network looks foreign (a key of ours is still published for it).
+  void offer(const std::string& network_id, bool ours = false);
+  bool held(const std::string& network_id) const;
+  bool foreign(const std::string& network_id, const std::optional<std::string>& object) const;
 
   Settings s_;
   etcd::Client etcd_;
