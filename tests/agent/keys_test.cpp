@@ -48,7 +48,7 @@ TEST_CASE("etcd: base64 both ways, and prefix ends as etcd's clientv3 makes them
   CHECK(etcd::prefix_end("") == std::string(1, '\0'));
 }
 
-TEST_CASE("agent: a key made once, 0600, its public key stable; dropped on request", "[agent]") {
+TEST_CASE("agent: a key made once, 0600, its public key stable, dropped on request", "[agent]") {
   auto dir = std::filesystem::temp_directory_path() / ("zt-agent-keys-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto pub = agent::ensure_key(dir.string(), "n");
@@ -68,7 +68,7 @@ TEST_CASE("agent: a key made once, 0600, its public key stable; dropped on reque
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("agent: peers' empty keys come from what their nodes published; unknown ones wait", "[agent]") {
+TEST_CASE("agent: peers' empty keys come from what their nodes published, unknown ones wait", "[agent]") {
   std::string k1 = wg::key_to_base64(wg::public_key_of(wg::generate_private_key()));
   std::string k3 = wg::key_to_base64(wg::public_key_of(wg::generate_private_key()));
   wg::Key own = wg::public_key_of(wg::generate_private_key());
