@@ -25,6 +25,9 @@ set(zos_programs zos-nr zos-ipam zos-nft)
 if(TARGET zos-bootstrap)
   list(APPEND zos_programs zos-bootstrap)
 endif()
+if(TARGET zos-agent)
+  list(APPEND zos_programs zos-agent)
+endif()
 list(GET ZOS_CNI_BIN_DIRS 0 zos_bin_dir)
 install(TARGETS ${zos_programs} RUNTIME DESTINATION ${zos_bin_dir} COMPONENT zos-cni)
 
@@ -52,6 +55,9 @@ if(ZOS_SBIN_DIR)
   set(zos_commands zos-nr)
   if(TARGET zos-bootstrap)
     list(APPEND zos_commands zos-bootstrap)
+  endif()
+  if(TARGET zos-agent)
+    list(APPEND zos_commands zos-agent)
   endif()
   zos_install_links(${ZOS_SBIN_DIR} "${zos_commands}")
 endif()
@@ -83,8 +89,9 @@ for the tenant's containers, a bridge they plug into, and a WireGuard link
 to the tenant's other nodes.
 .
 Plugins: zos-nr (main plugin and NR management), zos-ipam (IPAM), with the
-node command zos-bootstrap (uplink bridge, public namespace) and the
-nftables helper zos-nft, in /opt/cni/bin and /usr/lib/cni.")
+node command zos-bootstrap (uplink bridge, public namespace), the fleet's
+node agent zos-agent (networks from etcd) and the nftables helper zos-nft,
+in /opt/cni/bin and /usr/lib/cni.")
 set(ZOS_DEB_MAINTAINER "zos-cni maintainers <maintainers@users.noreply.r-seed-46305599.example>"
     CACHE STRING "Maintainer field of the Debian package")
 set(CPACK_PACKAGE_CONTACT "${ZOS_DEB_MAINTAINER}")
@@ -95,7 +102,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # zos-cni_<version>_<arch>.deb
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_STRIP_FILES ON)
 # zos-nr, zos-ipam and zos-bootstrap are static; dpkg-shlibdeps finds what
-# zos-nft links (libnftables1, libc6, libstdc++6, libgcc-s1) with versions.
+# zos-nft and zos-agent link (libnftables1, libcurl4, libc6, libstdc++6,
+# libgcc-s1) with versions.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Added to what shlibdeps finds: libnftables resolves the protocol names of
 # the NR firewall (icmp, ipv6-icmp) through /etc/protocols, which is netbase's.

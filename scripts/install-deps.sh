@@ -38,6 +38,9 @@ packages=(
   golang-go golang-gopkg-vmihailenco-msgpack.v2-dev golang-github-vmihailenco-msgpack.v5-dev
   # zos-nr: 0-OS's sealed private keys (NaCl crypto_box_seal), linked statically
   libsodium-dev
+  # zos-agent: etcd's JSON gateway over libcurl (OpenSSL: TLS client certificates);
+  # its test: a real etcd 3.4 cluster, openssl for the test's certificates
+  libcurl4-openssl-dev etcd-server etcd-client openssl
 )
 
 missing=()

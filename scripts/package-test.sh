@@ -91,10 +91,11 @@ check "no maintainer scripts, no conffiles" \
 # Every file and link of the package, no more, no less.
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {p=$6; sub(/^\./, "", p); print p ($1 ~ /^l/ ? " -> " $8 : "")}' | sort >"$work/files"
 {
-  for b in zos-bootstrap zos-ipam zos-nft zos-nr; do
+  for b in zos-agent zos-bootstrap zos-ipam zos-nft zos-nr; do
     echo "/opt/cni/bin/$b"
     echo "/usr/lib/cni/$b -> ../../../opt/cni/bin/$b"
   done
+  echo "/usr/sbin/zos-agent -> ../../opt/cni/bin/zos-agent"
   echo "/usr/sbin/zos-bootstrap -> ../../opt/cni/bin/zos-bootstrap"
   echo "/usr/sbin/zos-nr -> ../../opt/cni/bin/zos-nr"
   echo "/usr/share/doc/zos-cni/README.md"
@@ -116,7 +117,9 @@ for b in zos-nr zos-ipam zos-bootstrap; do
 done
 check "zos-nft is dynamic and needs only what Depends names" \
   bash -c "ldd '$root/opt/cni/bin/zos-nft' | grep -q libnftables.so.1 && ! ldd '$root/opt/cni/bin/zos-nft' | grep -q 'not found'"
-for b in zos-nr zos-ipam zos-bootstrap zos-nft; do
+check "zos-agent is dynamic and needs only what Depends names" \
+  bash -c "ldd '$root/opt/cni/bin/zos-agent' | grep -q libcurl.so.4 && ! ldd '$root/opt/cni/bin/zos-agent' | grep -q 'not found'"
+for b in zos-nr zos-ipam zos-bootstrap zos-nft zos-agent; do
   check "/usr/lib/cni/$b resolves inside the root" test -x "$root/usr/lib/cni/$b"
   out=$("$root/opt/cni/bin/$b" --version 2>&1 || true)
   check "$b --version: '$out'" grep -Eq "^$b $version \(.+\)$" <<<"$out"

@@ -25,11 +25,12 @@ Config parse_config(const cni::Request& req) {
   cfg.node.data_dir = str(c, "dataDir");
   if (cfg.node.data_dir.empty()) cfg.node.data_dir = kDefaultDataDir;
   cfg.node.key_file = str(c, "wgPrivateKeyFile");
+  cfg.node.key_dir = str(c, "wgKeyDir");
   cfg.node.identity_file = str(c, "identityKeyFile");
   // A plugin's working directory is the runtime's: a relative path would
   // land wherever that happens to be.
   for (const auto& [key, path] : {std::pair{"dataDir", cfg.node.data_dir}, {"wgPrivateKeyFile", cfg.node.key_file},
-                            {"identityKeyFile", cfg.node.identity_file}})
+                            {"identityKeyFile", cfg.node.identity_file}, {"wgKeyDir", cfg.node.key_dir}})
     if (!path.empty() && path[0] != '/')
       throw cni::Error(cni::kInvalidConfig, std::string(key) + " \"" + path + "\" must be an absolute path");
   cfg.node.cni_path = req.env.path;

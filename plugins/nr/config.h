@@ -29,6 +29,10 @@ struct Node {
   // which opens a private_key sealed to the node (plugins/nr/keys.h).
   std::string identity_file;
   std::string policy_file = kDefaultPolicyFile;    // nodePolicy / --node-policy (policy.h)
+  // wgKeyDir: per-network private keys <key_dir>/<network_id>.key (0600),
+  // used when neither key_file nor the object's own entry has one (keys
+  // made on the node by zos-agent; docs/fleet.md).
+  std::string key_dir;
 };
 
 struct Config {

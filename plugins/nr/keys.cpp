@@ -1,5 +1,7 @@
 #include "plugins/nr/keys.h"
 
+#include <unistd.h>
+
 #include "common/cni/error.h"
 #include "common/sys/secret.h"
 #include "plugins/nr/resource.h"
@@ -26,15 +28,15 @@ struct Secret {
 // The key of wgPrivateKeyFile: opened once, never through a symlink, and
 // judged on the open descriptor: a regular file of mode 0600 or 0400 owned by root
 // or the user zos-nr runs as (nobody else reads a private key).
-wg::Key key_from_file(const std::string& path) {
+wg::Key key_from_file(const std::string& path, const std::string& what = "wgPrivateKeyFile") {
   Secret s;
   try {
     s.data = sys::read_secret_file(path, {.owner_root_or_self = true, .allow_read_only = true});
   } catch (const std::runtime_error& e) {
-    invalid(std::string("wgPrivateKeyFile ") + e.what());
+    invalid(what + " " + e.what());
   }
   auto k = key_from_text(s.data);
-  if (!k) invalid("wgPrivateKeyFile " + path + " does not hold a base64 WireGuard key");
+  if (!k) invalid(what + " " + path + " does not hold a base64 WireGuard key");
   return *k;
 }
 
@@ -59,6 +61,10 @@ std::string_view seed_of(std::string_view data, const std::string& path) {
 }
 
 }  // namespace
+
+std::string key_path(const std::string& key_dir, const std::string& network_id) {
+  return key_dir + "/" + network_id + ".key";
+}
 
 std::optional<wg::Key> key_from_text(const std::string& s) { return wg::key_from_base64(trim(s)); }
 
@@ -91,9 +97,13 @@ std::optional<wg::Key> own_private_key(const Node& node, const Resource& r) {
   if (!own) return std::nullopt;
   const std::string where = "network " + r.net.network_id + ": the private_key of peer " + own->prefix.str();
   std::string text = trim(own->connection.private_key);
+  if (text.empty() && !node.key_dir.empty()) {
+    std::string path = key_path(node.key_dir, r.net.network_id);
+    if (::access(path.c_str(), F_OK) == 0) return key_from_file(path, "the wgKeyDir key");
+  }
   if (text.empty())
     invalid("network " + r.net.network_id + ": the peer entry of " + r.nr.prefix.str() +
-            " has no private_key: set it or wgPrivateKeyFile in the config");
+            " has no private_key: set it, wgPrivateKeyFile or wgKeyDir in the config");
   if (auto k = wg::key_from_base64(text)) return k;
   if (!is_hex(text))
     invalid(where + " is neither a base64 WireGuard key nor hex of a sealed box");

@@ -7,6 +7,8 @@
 //                         the key's base64 text): opened in memory with the
 //                         seed of identityKeyFile / --identity-file; the
 //                         plaintext never touches disk.
+//     empty               <wgKeyDir>/<network_id>.key when it exists (the
+//                         same rules as wgPrivateKeyFile)
 #pragma once
 
 #include <optional>
@@ -37,6 +39,10 @@ struct Identity {
 
 // cni::Error(7) naming the file and what is wrong with it.
 void load_identity(const std::string& path, Identity& out);
+
+// The private key file of network `network_id` in a wgKeyDir (keys made on
+// the node by zos-agent, docs/fleet.md).
+std::string key_path(const std::string& key_dir, const std::string& network_id);
 
 // A base64 WireGuard key, surrounding whitespace ignored.
 std::optional<wg::Key> key_from_text(const std::string& s);

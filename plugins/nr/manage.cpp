@@ -3,7 +3,7 @@
 //   zos-nr delete <network.json> --node <id>   DeleteNetResource
 //   zos-nr namespace <network_id>              Namespace
 //   zos-nr show [<network_id>]                 the NRs as applied
-// Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --json.
+// Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --key-dir D, --json.
 #include <cstdlib>
 
 #include "common/cni/error.h"
@@ -25,7 +25,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kUsage =
-    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--identity-file F]\n"
+    "usage: zos-nr apply <network.json> --node <id> [--data-dir D] [--key-file F] [--key-dir D] [--identity-file F]\n"
     "                    [--public-namespace NS] [--node-policy F] [--json]\n"
     "       zos-nr delete <network.json> --node <id> [--force] [--data-dir D] [--public-namespace NS]\n"
     "       zos-nr namespace <network_id> [--data-dir D]\n"
@@ -63,6 +63,7 @@ Args parse(const std::vector<std::string>& a) {
     else if (a[i] == "--data-dir") r.node.data_dir = value("--data-dir");
     else if (a[i] == "--key-file") r.node.key_file = value("--key-file");
     else if (a[i] == "--identity-file") r.node.identity_file = value("--identity-file");
+    else if (a[i] == "--key-dir") r.node.key_dir = value("--key-dir");
     else if (a[i] == "--public-namespace") r.node.public_netns = value("--public-namespace");
     else if (a[i] == "--node-policy") r.node.policy_file = value("--node-policy");
     else if (a[i] == "--force") r.force = true;

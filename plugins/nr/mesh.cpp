@@ -240,6 +240,19 @@ std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int 
   return out;
 }
 
+std::optional<wg::DeviceState> mesh_state(const Node& node, const Resource& r) {
+  auto nsfd = sys::open_netns_if_exists(r.plan.netns);
+  if (!nsfd || !has_mesh(node, r)) return std::nullopt;
+  auto be = backend_for(node);
+  return sys::in_netns(nsfd->get(), [&]() -> std::optional<wg::DeviceState> {
+    try {
+      return be->get(r.plan.wg);
+    } catch (const std::exception&) {
+      return std::nullopt;  // mesh_problems() says what is wrong
+    }
+  });
+}
+
 void remove_mesh(const Node& node, const Resource& r) {
   // The userspace process is stopped by its recorded pid: deleting the
   // namespace alone does not end wireguard-go when its UDP socket lives in

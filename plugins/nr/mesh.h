@@ -29,6 +29,10 @@ void apply_mesh(const Node& node, const Resource& r, const std::optional<wg::Key
 // the NR, or no live WireGuard behind it. Empty when the NR has no mesh.
 std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int nr_nsfd);
 
+// The NR's WireGuard device as it runs (public key, listen port, peers and
+// their last handshakes); none when the NR has no mesh or no live link.
+std::optional<wg::DeviceState> mesh_state(const Node& node, const Resource& r);
+
 // Called by remove() before the namespace is deleted.
 void remove_mesh(const Node& node, const Resource& r);
 
