@@ -119,6 +119,10 @@ bool in_host_netns() {
 }
 
 int cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
+    out << kUsage;
+    return 0;
+  }
   Args a;
   try {
     a = parse(args);

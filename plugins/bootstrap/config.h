@@ -12,6 +12,7 @@
 // Kernel command line: zos.uplink.allow=eth0,eth1 zos.uplink.deny=eth2.
 #pragma once
 
+#include "plugins/zos/paths.h"
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -22,7 +23,7 @@ namespace zos::bootstrap {
 
 inline constexpr const char* kDefaultConfig = "/etc/zos/bootstrap.json";
 inline constexpr const char* kDefaultCmdline = "/proc/cmdline";
-inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
+using model::kDefaultDataDir;
 inline constexpr const char* kDefaultZinitDir = "/etc/zinit";
 
 // Bad input (config, names, command line): exit code 2 at the CLI.

@@ -2,6 +2,7 @@
 // top-level network object it may take the NR prefix from.
 #pragma once
 
+#include "plugins/zos/paths.h"
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@
 
 namespace zos::ipam {
 
-inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
+using model::kDefaultDataDir;
 
 struct Config {
   std::string name;      // the network config's name: leases live under it

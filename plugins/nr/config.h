@@ -2,6 +2,7 @@
 // CNI verbs and the management subcommands share.
 #pragma once
 
+#include "plugins/zos/paths.h"
 #include <optional>
 #include <string>
 
@@ -10,7 +11,7 @@
 
 namespace zos::nr {
 
-inline constexpr const char* kDefaultDataDir = "/var/cache/modules/network";
+using model::kDefaultDataDir;
 // The namespace of the node's public side (made by `zos-bootstrap public` on
 // exit nodes); used when it exists, else the namespace zos-nr runs in.
 inline constexpr const char* kDefaultPublicNetns = "public";
