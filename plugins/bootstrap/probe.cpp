@@ -97,8 +97,14 @@ std::optional<Won> try_nic(nl::Socket& s, int br, const nl::LinkInfo& nic, const
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       l = read_lease(s, br);
     }
-    // No RA at all: a DHCPv6 server may still answer (the reason says so).
-    if (!l.v6() && p.dhcpcd && !p6 && !read_ra(s, br).received) ask6(std::max(5, tries_s));
+    if (!l.v6() && p.dhcpcd && !p6) {
+      // An RA that asks for DHCPv6 and came as the wait ended is asked
+      // still (the wait counts from before DHCPv4's probe). No RA at all: a
+      // DHCPv6 server may still answer (the reason says so).
+      const auto ra = read_ra(s, br);
+      if (ra.managed) ask6(std::max(15, tries_s));
+      else if (!ra.received) ask6(std::max(5, tries_s));
+    }
   }
   if (l.ok()) return Won{l, p6 && p6->lease, port.name};
 

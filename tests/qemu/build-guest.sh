@@ -64,6 +64,7 @@ modules=(
   nf_tables nft_ct nft_nat nft_chain_nat nft_masq nft_redir nf_conntrack nf_nat
   nft_fib nft_fib_inet nft_fib_ipv4 nft_fib_ipv6 nft_reject nft_reject_inet
   nft_limit nft_log nf_conntrack_netlink nft_compat br_netfilter
+  nft_meta_bridge nft_reject_bridge nf_conntrack_bridge
   ipv6
 )
 # shellcheck disable=SC2206
