@@ -162,6 +162,7 @@ class Server {
     std::string out = zbus::encode_response(*resp);
     auto deadline = Clock::now() + kReplyPatience;
     auto backoff = std::chrono::milliseconds(kBackoffMin);
+    bool reconnected = false;
     for (;;) {
       try {
         broker.push(reply_to, out, kReplyTtlS);
@@ -174,6 +175,13 @@ class Server {
         return;
       } catch (const zbus::BrokerError& e) {
         broker.close();
+        // A worker's connection can be older than a broker restart: the
+        // first write after it breaks. One new connection at once tells a
+        // stale connection from a broker that is away (then: back off).
+        if (!reconnected) {
+          reconnected = true;
+          continue;
+        }
         if (Clock::now() + backoff > deadline) {
           ++lost_;
           spdlog::error("reply to {} for request {} lost: {} (retried for {} s)", reply_to, resp->id, e.what(),
