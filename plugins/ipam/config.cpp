@@ -58,9 +58,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 std::string Config::pools_dir() const { return data_dir + "/ipam/" + name; }
 
 std::string Config::pool_dir(const model::Plan& plan) const {
-  std::string s = plan.subnet_v4.str();
-  s[s.find('/')] = '_';
-  return pools_dir() + "/" + s + (pool.empty() ? "" : "@" + pool);
+  return pools_dir() + "/" + model::lease_pool_dir(plan.subnet_v4, pool);
 }
 
 Config parse_config(const cni::Request& req, bool need_prefix) {

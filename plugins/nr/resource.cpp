@@ -299,9 +299,7 @@ void remove(const Node& node, const model::Network& net, bool force) {
   teardown(node, r);
   // Leases of this network's NR, whatever network config made them (never
   // another network's, even with the same /24: ipam/<config>/<subnet>@<pool>).
-  std::string pool = r.plan.subnet_v4.str();
-  pool[pool.find('/')] = '_';
-  pool += "@" + model::lease_pool(net.network_id, net.allocation_nr);
+  std::string pool = model::lease_pool_dir(r.plan.subnet_v4, model::lease_pool(net.network_id, net.allocation_nr));
   std::string ipam = node.data_dir + "/ipam";
   for (const auto& conf : sys::list_dir(ipam)) {
     std::error_code ec;

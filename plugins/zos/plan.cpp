@@ -93,6 +93,12 @@ std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s) {
   return m;
 }
 
+std::string lease_pool_dir(const ip::Prefix& subnet_v4, const std::string& pool) {
+  std::string s = subnet_v4.str();
+  s[s.find('/')] = '_';
+  return pool.empty() ? s : s + "@" + pool;
+}
+
 std::string lease_pool(const std::string& network_id, int allocation_nr) {
   std::string out;
   for (unsigned char c : network_id) {

@@ -61,6 +61,11 @@ std::optional<ip::Addr> ipv4_from_ipv6(const ip::Prefix& prefix, const ip::Addr&
 // "t-a.0". Two networks with one /24 never share a pool.
 std::string lease_pool(const std::string& network_id, int allocation_nr);
 
+// The folder of a /24's leases under a config's pools: "10.1.10.0_24", and
+// "@<pool>" after it when the pool is named. zos-ipam keeps its leases
+// there; zos-nr's delete removes them.
+std::string lease_pool_dir(const ip::Prefix& subnet_v4, const std::string& pool);
+
 // "02:42:ac:11:00:02" -> bytes; nullopt when malformed.
 std::optional<std::array<uint8_t, 6>> parse_mac(const std::string& s);
 std::string format_mac(const std::array<uint8_t, 6>& mac);
