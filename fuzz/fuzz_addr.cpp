@@ -3,7 +3,7 @@
 // to a string that parses back to the same value.
 #include "common/ip/ip.h"
 #include "fuzz_support.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 using namespace zos;
 

@@ -2,8 +2,8 @@
 // Properties: parse either succeeds or raises cni::Error(7); lookups on a
 // parsed object are safe; a parsed object's raw JSON parses to the same.
 #include "fuzz_support.h"
-#include "plugins/zos/network.h"
-#include "plugins/zos/plan.h"
+#include "model/network.h"
+#include "model/plan.h"
 
 using namespace zos;
 

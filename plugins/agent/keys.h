@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/wg/wg.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::agent {
 

@@ -12,7 +12,7 @@
 // Kernel command line: zos.uplink.allow=eth0,eth1 zos.uplink.deny=eth2.
 #pragma once
 
-#include "plugins/zos/paths.h"
+#include "model/paths.h"
 #include <map>
 #include <optional>
 #include <stdexcept>

@@ -6,7 +6,7 @@
 
 #include "plugins/ipam/ranges.h"
 #include "plugins/ipam/store.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 namespace zos::ipam {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "plugins/zos/source.h"
+#include "model/source.h"
 
 namespace zos::ipam {
 

@@ -2,14 +2,14 @@
 // top-level network object it may take the NR prefix from.
 #pragma once
 
-#include "plugins/zos/paths.h"
+#include "model/paths.h"
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/cni/plugin.h"
 #include "plugins/ipam/allocator.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::ipam {
 

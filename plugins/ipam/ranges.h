@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/ip/ip.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 namespace zos::ipam {
 

@@ -1,6 +1,6 @@
 #include "plugins/nr/config.h"
 
-#include "plugins/zos/source.h"
+#include "model/source.h"
 
 namespace zos::nr {
 

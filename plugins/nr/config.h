@@ -2,12 +2,12 @@
 // CNI verbs and the management subcommands share.
 #pragma once
 
-#include "plugins/zos/paths.h"
+#include "model/paths.h"
 #include <optional>
 #include <string>
 
 #include "common/cni/plugin.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::nr {
 

@@ -12,7 +12,7 @@
 #include "common/net/sysctl.h"
 #include "common/sys/netns.h"
 #include "plugins/nr/resource.h"
-#include "plugins/nr/uplink.h"
+#include "plugins/nr/public_side.h"
 
 namespace zos::nr {
 
@@ -48,7 +48,7 @@ nl::LinkInfo parent_link(nl::Socket& s, const std::string& iface, const std::str
                                                 " namespace: fix ipv4_conf.iface (or publicNamespace)");
     return *l;
   }
-  if (auto l = uplink(s)) return *l;
+  if (auto l = default_route_link(s)) return *l;
   throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": exit_point names no iface and the " + side +
                                             " namespace has no default route to find the uplink by: set ipv4_conf.iface");
 }

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "plugins/zos/network.h"
-#include "plugins/zos/plan.h"
+#include "model/network.h"
+#include "model/plan.h"
 
 namespace zos::nr {
 

@@ -16,7 +16,7 @@ namespace zos::nr {
 // AllocationNR present); the JSON-name form has none of them.
 bool is_go_network(const msgpack::object& o);
 
-// The same network as the JSON network object (plugins/zos/network.h):
+// The same network as the JSON network object (model/network.h):
 // IPs as text, IPNets as "addr/len", reachability as "public"/"hidden"/
 // "ula". Unknown fields are ignored; a field of the wrong type, an IP of
 // another length than 4 or 16 bytes, or a non-contiguous mask throws

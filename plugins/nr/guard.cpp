@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/net/nfnl.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 namespace zos::nr {
 

@@ -9,6 +9,7 @@
 
 #include "common/cni/plugin.h"
 #include "common/log/log.h"
+#include "plugins/nr/manage.h"
 #include "plugins/nr/serve.h"
 #include "plugins/nr/verbs.h"
 #include "zos_version.h"

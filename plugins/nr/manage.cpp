@@ -16,7 +16,7 @@
 #include "common/sys/netns.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
-#include "plugins/nr/verbs.h"
+#include "plugins/nr/manage.h"
 
 namespace zos::nr {
 

@@ -15,7 +15,7 @@
 #include "common/wg/wg.h"
 #include "plugins/nr/keys.h"
 #include "plugins/nr/resource.h"
-#include "plugins/nr/uplink.h"
+#include "plugins/nr/public_side.h"
 
 namespace zos::nr {
 

@@ -17,7 +17,7 @@
 #include "plugins/nr/exit.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
-#include "plugins/nr/uplink.h"
+#include "plugins/nr/public_side.h"
 
 namespace zos::nr {
 
@@ -95,7 +95,7 @@ void check_link(const NodePolicy& pol, const Resource& r, const PublicSide& side
       throw refused(r, "exit_point iface \"" + iface + "\" does not exist in the " + side.name +
                            " namespace: fix ipv4_conf.iface (or publicNamespace)");
   } else {
-    l = uplink(s);
+    l = default_route_link(s);
     if (!l)
       throw refused(r, "exit_point names no iface and the " + side.name +
                            " namespace has no default route to find the uplink by: set ipv4_conf.iface");
@@ -112,7 +112,7 @@ void check_link(const NodePolicy& pol, const Resource& r, const PublicSide& side
   bool named = std::find(pol.exit_links.begin(), pol.exit_links.end(), l->name) != pol.exit_links.end();
   if (l->kind == "bridge" && !named) throw deny("is a bridge the operator did not name in exitLinks");
   if (pol.exit_links.empty()) {
-    auto up = uplink(s);
+    auto up = default_route_link(s);
     if (!up || up->index != l->index)
       throw deny("is not the uplink of the " + side.name + " namespace" +
                  (up ? " (" + up->name + ")" : std::string()) + "; exitLinks of the node policy may allow it");

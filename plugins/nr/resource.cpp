@@ -25,7 +25,7 @@
 #include "plugins/nr/mesh.h"
 #include "plugins/nr/policy.h"
 #include "plugins/nr/state.h"
-#include "plugins/nr/uplink.h"
+#include "plugins/nr/public_side.h"
 #include "plugins/nr/validate.h"
 
 namespace zos::nr {

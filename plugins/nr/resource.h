@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "plugins/nr/config.h"
-#include "plugins/zos/network.h"
-#include "plugins/zos/plan.h"
+#include "model/network.h"
+#include "model/plan.h"
 
 namespace zos::nr {
 

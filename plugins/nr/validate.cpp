@@ -2,7 +2,7 @@
 
 #include "common/cni/error.h"
 #include "plugins/nr/keys.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 namespace zos::nr {
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "plugins/nr/config.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::nr {
 

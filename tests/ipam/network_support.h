@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cni/error.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::test {
 

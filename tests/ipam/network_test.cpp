@@ -4,7 +4,7 @@
 #include "common/cni/error.h"
 #include "common/sys/file.h"
 #include "ipam/network_support.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 #include "support/support.h"
 
 using namespace zos;

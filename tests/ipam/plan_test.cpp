@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/cni/error.h"
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 using namespace zos;
 using zos::model::Plan;

@@ -5,7 +5,7 @@
 #include "common/cni/error.h"
 #include "common/sys/file.h"
 #include "ipam/network_support.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 using namespace zos;
 using nlohmann::json;

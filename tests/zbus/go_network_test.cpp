@@ -11,7 +11,7 @@
 #include "common/zbus/value.h"
 #include "plugins/nr/go_network.h"
 #include "plugins/nr/networker.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 #include "support/support.h"
 
 using namespace zos;

@@ -7,7 +7,7 @@
 #include "common/sys/file.h"
 #include "common/zbus/value.h"
 #include "plugins/nr/go_network.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 using namespace zos;
 using nlohmann::json;

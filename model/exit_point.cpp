@@ -1,8 +1,8 @@
 // The network's exit_point block, and the exit's public IPv6 where 0-OS's
 // builder leaves it to be derived (network.h: derive_exit_v6).
 #include "common/cni/error.h"
-#include "plugins/zos/fields.h"
-#include "plugins/zos/network.h"
+#include "model/fields.h"
+#include "model/network.h"
 
 namespace zos::model {
 

@@ -1,4 +1,4 @@
-#include "plugins/zos/source.h"
+#include "model/source.h"
 
 #include "common/cni/error.h"
 

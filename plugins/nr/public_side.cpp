@@ -1,4 +1,4 @@
-#include "plugins/nr/uplink.h"
+#include "plugins/nr/public_side.h"
 
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -19,7 +19,7 @@ PublicSide public_side(const Node& node) {
   return {sys::open_current_netns(), "host"};
 }
 
-std::optional<nl::LinkInfo> uplink(nl::Socket& s) {
+std::optional<nl::LinkInfo> default_route_link(nl::Socket& s) {
   for (int fam : {AF_INET, AF_INET6})
     for (const auto& r : nl::list_routes(s, fam, RT_TABLE_MAIN))
       if ((r.dst == "0.0.0.0/0" || r.dst == "::/0") && r.oif)
@@ -27,10 +27,10 @@ std::optional<nl::LinkInfo> uplink(nl::Socket& s) {
   return std::nullopt;
 }
 
-std::optional<unsigned> uplink_mtu(int nsfd) {
+std::optional<unsigned> default_route_mtu(int nsfd) {
   return sys::in_netns(nsfd, [&]() -> std::optional<unsigned> {
     nl::Socket s;
-    if (auto l = uplink(s)) return l->mtu;
+    if (auto l = default_route_link(s)) return l->mtu;
     return std::nullopt;
   });
 }
@@ -39,7 +39,7 @@ std::optional<unsigned> effective_mtu(const Node& node, bool has_mesh) {
   if (node.mtu) return node.mtu;
   if (!has_mesh) return std::nullopt;
   auto side = public_side(node);
-  auto up = uplink_mtu(side.fd.get());
+  auto up = default_route_mtu(side.fd.get());
   if (!up) {
     spdlog::info("no default route in the {} namespace: taking 1500 as the uplink MTU", side.name);
     up = 1500;

@@ -1,4 +1,4 @@
-#include "plugins/zos/plan.h"
+#include "model/plan.h"
 
 #include <cctype>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "plugins/zos/fields.h"
+#include "model/fields.h"
 
 #include "common/cni/error.h"
 

@@ -1,4 +1,4 @@
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "common/cni/error.h"
 #include "common/sys/file.h"
 #include "common/sys/json.h"
-#include "plugins/zos/fields.h"
+#include "model/fields.h"
 
 namespace zos::model {
 

@@ -28,11 +28,11 @@ PublicSide public_side(const Node& node);
 
 // The link that carries the default route (IPv4 first, then IPv6) in the
 // socket's namespace; nullopt when there is none.
-std::optional<nl::LinkInfo> uplink(nl::Socket& s);
+std::optional<nl::LinkInfo> default_route_link(nl::Socket& s);
 
 // The MTU of the link that carries the default route in `nsfd` (IPv4 first,
 // then IPv6); nullopt when there is no default route.
-std::optional<unsigned> uplink_mtu(int nsfd);
+std::optional<unsigned> default_route_mtu(int nsfd);
 
 // The MTU of the NR's links and container interfaces: the configured `mtu`,
 // else with a mesh the uplink's MTU minus kWireGuardOverhead (never below

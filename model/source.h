@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cni/env.h"
-#include "plugins/zos/network.h"
+#include "model/network.h"
 
 namespace zos::model {
 
