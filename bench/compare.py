@@ -26,8 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-import nr_bench as nb  # noqa: E402
+import nr_bench as nb
 
 PREFIX = {"libcni": "2a02:1802:5e:e10::/64", "direct": "2a02:1802:5e:e11::/64"}
 REF = {"libcni": ("zt-lcb0", "10.96.0.0/24"), "direct": ("zt-lcb1", "10.96.1.0/24")}

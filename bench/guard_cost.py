@@ -17,8 +17,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import nr_bench as nb  # noqa: E402
+import nr_bench as nb
 
 
 def bench(binary, prefix, tag, a):

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from zostest import die
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REF_DIR = "/usr/lib/cni"
 REF_BRIDGE = "zt-bbr0"
@@ -76,11 +78,6 @@ int main(int argc, char** argv) {
   return 0;
 }
 """
-
-
-def die(msg):
-    print("nr_bench: " + msg, file=sys.stderr)
-    sys.exit(2)
 
 
 class Sample:

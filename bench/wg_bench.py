@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 
+from zostest import die, log
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 # Nibbles (prefix 2a02:1802:5e:fXX::/64): one per N for part 1, two for part 2.
@@ -46,15 +48,6 @@ NODE_A_NIBBLE, NODE_B_NIBBLE = 0x0f01, 0x0f02
 UNDERLAY = ("192.168.77.1", "192.168.77.2")
 RT_RE = re.compile(r"has (\d+) peer\(s\), (\d+) WireGuard round trip\(s\) \((\w+)\)")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def die(msg):
-    print("wg_bench: " + msg, file=sys.stderr)
-    sys.exit(2)
-
-
-def log(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 def prefix_of(nibble):

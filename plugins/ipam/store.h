@@ -1,9 +1,8 @@
 // Where leases live. The allocator sees only this interface; DiskStore is the
-// real one (a file per address, published with link(), a flock per pool) and
-// MemStore the in-memory fake for unit tests.
+// real one (a file per address, published with link(), a flock per pool). The
+// allocator's unit tests use an in-memory one (tests/ipam/mem_store.h).
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,23 +52,6 @@ class Store {
   // The allocator's round-robin hint.
   virtual std::optional<ip::Addr> last_reserved() = 0;
   virtual void set_last_reserved(const ip::Addr& a) = 0;
-};
-
-class MemStore : public Store {
- public:
-  std::vector<Lease> leases(std::vector<std::string>* = nullptr) override {
-    std::vector<Lease> out;
-    for (auto& [k, v] : leases_) out.push_back(v);
-    return out;
-  }
-  bool reserve(const Lease& l) override { return leases_.emplace(l.v4, l).second; }
-  bool release(const ip::Addr& v4) override { return leases_.erase(v4) > 0; }
-  std::optional<ip::Addr> last_reserved() override { return last_; }
-  void set_last_reserved(const ip::Addr& a) override { last_ = a; }
-
- private:
-  std::map<ip::Addr, Lease> leases_;
-  std::optional<ip::Addr> last_;
 };
 
 // One pool in a folder. A lease is one file (JSON: containerID, ifname,

@@ -15,8 +15,7 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fleetlib import (ETCD_HOST, NODES, PREFIX, Failed, Fleet, check, make_certs, members_of, network,  # noqa: E402
+from fleetlib import (ETCD_HOST, NODES, PREFIX, Failed, Fleet, check, make_certs, members_of, network,
                       nr_netns, run)
 
 NET = "fa"

@@ -21,28 +21,11 @@ import subprocess
 import tempfile
 import time
 
+from zostest import Failed, check, netns_add, netns_del, run  # noqa: F401 (Failed, check for the scripts)
+
 PREFIX = "/zos"
 NODES = ("node1", "node2", "node3")
 ETCD_HOST = "192.168.249.254"
-
-
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
-    print(f"ok   {what}", flush=True)
-
-
-def run(argv, ns=None, check_rc=True, **kw):
-    if ns:
-        argv = ["nsenter", f"--net=/run/netns/{ns}"] + argv
-    r = subprocess.run(argv, capture_output=True, text=True, **kw)
-    if check_rc and r.returncode != 0:
-        raise Failed(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()}")
-    return r
 
 
 def prefix(nib):
@@ -107,9 +90,8 @@ class Fleet:
     # --- the world -----------------------------------------------------
     def build(self):
         for ns in [self.sw, self.inet, self.pub1] + list(self.nodes.values()):
-            run(["ip", "netns", "add", ns])
+            netns_add(ns)
             self.extra_ns.append(ns)
-            run(["ip", "link", "set", "lo", "up"], ns=ns)
         sw = self.sw
         for br in ("sw0", "mg0"):
             run(["ip", "link", "add", br, "type", "bridge"], ns=sw)
@@ -268,9 +250,8 @@ class Fleet:
 
     def add_container(self, node, net_id, cid):
         cns = f"{self.tag}-{cid}"
-        run(["ip", "netns", "add", cns])
         self.containers.append((node, net_id, cid, cns))
-        run(["ip", "link", "set", "lo", "up"], ns=cns)
+        netns_add(cns)
         env = dict(os.environ, CNI_COMMAND="ADD", CNI_CONTAINERID=cid, CNI_NETNS=f"/run/netns/{cns}",
                    CNI_IFNAME="eth0", CNI_PATH=self.bin, CNI_ARGS=f"ZOS_NETWORK={net_id}")
         r = run([os.path.join(self.bin, "zos-nr")], ns=self.nodes[node], check_rc=False, env=env,
@@ -308,7 +289,7 @@ class Fleet:
                        CNI_IFNAME="eth0", CNI_PATH=self.bin, CNI_ARGS=f"ZOS_NETWORK={net_id}")
             run([os.path.join(self.bin, "zos-nr")], ns=self.nodes[node], check_rc=False, env=env,
                 input=json.dumps(self.conf(node)))
-            run(["ip", "netns", "delete", cns], check_rc=False)
+            netns_del(cns)
         # Every NR the agents left, by the plugin itself (stops wireguard-go).
         for node, ns in self.nodes.items():
             state = self.node_dir(node, "data") + "/nr/networks"
@@ -340,9 +321,9 @@ class Fleet:
                     pass
         for ns in os.listdir("/run/netns"):
             if ns.startswith("net-f"):
-                run(["ip", "netns", "delete", ns], check_rc=False)
+                netns_del(ns)
         for ns in self.extra_ns:
-            run(["ip", "netns", "delete", ns], check_rc=False)
+            netns_del(ns)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

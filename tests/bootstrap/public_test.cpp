@@ -14,7 +14,7 @@ namespace {
 
 struct PublicWorld {
   TempDir tmp;
-  Netns node{"node"}, upstream{"up"};
+  Netns node{"bs", "node"}, upstream{"bs", "up"};
   std::string pub = ns_name("pub");  // made by zos-bootstrap, removed here too
   struct Cleanup {
     std::string name;

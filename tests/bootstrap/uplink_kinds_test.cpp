@@ -63,7 +63,7 @@ TEST_CASE("uplink: an IPv6-only segment with DHCPv6 (Managed flag) wins, a host 
           "[root][uplink][dhcp6]") {
   ZOS_REQUIRE_ROOT();
   UplinkWorld w;
-  Netns far("far");
+  Netns far("bs", "far");
   // p1 routes between eth1's segment (fd00:99:1::/64, addresses by DHCPv6
   // only: RAs with M set, no SLAAC prefix) and far's (fd00:99:5::/64).
   must("ip link add up0 netns " + w.p1.name() + " type veth peer name eth0 netns " + far.name());

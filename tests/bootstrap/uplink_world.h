@@ -16,7 +16,7 @@ namespace zos::test::bs {
 
 struct UplinkWorld {
   TempDir tmp;
-  Netns node{"node"}, p0{"p0"}, p1{"p1"}, p2{"p2"}, p3{"p3"};
+  Netns node{"bs", "node"}, p0{"bs", "p0"}, p1{"bs", "p1"}, p2{"bs", "p2"}, p3{"bs", "p3"};
   std::vector<std::unique_ptr<Proc>> servers;  // destroyed before the namespaces
 
   UplinkWorld() {

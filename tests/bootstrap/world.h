@@ -1,8 +1,9 @@
 // A small world in namespaces for the zos-bootstrap tests: a "node" netns
 // with fake NICs (veth pairs) to per-NIC peer namespaces, dnsmasq servers,
 // and the zos-bootstrap binary run inside the node with nsenter. Every
-// namespace is named zt-bs-<pid>-<tag>; namespaces, processes and files are
-// removed on scope exit, also when a test fails.
+// namespace is the shared fixture (support/netns.h), named zt-bs-<pid>-<tag>;
+// namespaces, processes and files are removed on scope exit, also when a
+// test fails.
 #pragma once
 
 #include <signal.h>
@@ -17,34 +18,13 @@
 #include <thread>
 #include <vector>
 
-#include "common/sys/netns.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 namespace zos::test::bs {
 
-inline std::string ns_name(const std::string& tag) { return "zt-bs-" + std::to_string(::getpid()) + "-" + tag; }
-
-// A named namespace, deleted on scope exit.
-class Netns {
- public:
-  explicit Netns(const std::string& tag) : name_(ns_name(tag)) {
-    sys::delete_named_netns(name_);  // a crashed run with our pid
-    if (!sys::create_named_netns(name_)) throw std::runtime_error("netns " + name_ + " exists");
-  }
-  ~Netns() {
-    try {
-      sys::delete_named_netns(name_);
-    } catch (...) {
-    }
-  }
-  Netns(const Netns&) = delete;
-  const std::string& name() const { return name_; }
-  // Shell prefix that runs a command inside.
-  std::string in() const { return "nsenter --net=/run/netns/" + name_ + " "; }
-
- private:
-  std::string name_;
-};
+// Namespaces are the shared fixture's, area "bs".
+inline std::string ns_name(const std::string& tag) { return netns_name("bs", tag); }
 
 // A process we started; SIGTERM, then SIGKILL, on scope exit (this pid only).
 class Proc {

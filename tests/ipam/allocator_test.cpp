@@ -3,9 +3,13 @@
 #include <set>
 
 #include "common/cni/error.h"
+#include "ipam/mem_store.h"
 #include "plugins/ipam/allocator.h"
+#include "support/support.h"
 
 using namespace zos;
+using zos::test::code_of;
+using zos::test::ipam::MemStore;
 using namespace zos::ipam;
 
 namespace {
@@ -25,15 +29,6 @@ struct Fixture {
     return r;
   }
 };
-
-int code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const cni::Error& e) {
-    return e.code();
-  }
-  return 0;
-}
 
 }  // namespace
 

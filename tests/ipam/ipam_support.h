@@ -81,26 +81,6 @@ inline Exec del(const Pool& p, const std::string& id = "c1", json conf = nullptr
   return call(env("DEL", id), conf.is_null() ? p.conf() : conf);
 }
 
-// The parsed stdout; fails the test when it is not JSON.
-inline json out_json(const Exec& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  json j = json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
-// The error code printed on stdout (0 when the call succeeded).
-inline int code_of(const Exec& r) {
-  if (r.status == 0) return 0;
-  json j = json::parse(r.out, nullptr, false);
-  if (j.is_discarded() || !j.contains("code")) return -1;
-  return j["code"].get<int>();
-}
-inline std::string msg_of(const Exec& r) {
-  json j = json::parse(r.out, nullptr, false);
-  return j.is_discarded() ? r.out : j.value("msg", "");
-}
-
 // The IPv4 address (no length) of a 1.x/0.3+ ADD result.
 inline std::string v4_of(const Exec& r) {
   json j = out_json(r);
@@ -119,8 +99,5 @@ inline std::vector<std::string> v6_of(const Exec& r) {
   }
   return out;
 }
-
-// Makes `r` show its output when an assertion on it fails.
-#define ZOS_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
 
 }  // namespace zos::test::ipam

@@ -4,10 +4,12 @@
 
 #include "common/cni/error.h"
 #include "ipam/ipam_support.h"
+#include "ipam/mem_store.h"
 #include "plugins/ipam/allocator.h"
 
 using namespace zos;
 using namespace zos::ipam;
+using zos::test::ipam::MemStore;
 using zos::test::ipam::Pool;
 using nlohmann::json;
 

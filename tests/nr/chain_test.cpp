@@ -63,7 +63,7 @@ TEST_CASE("nr: chained with the reference tuning, bandwidth and portmap plugins"
     json c = s.conf;
     if (!prev.is_null()) c["prevResult"] = prev;
     auto r = node.plugin(s.path, "ADD", c, id, ns);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     REQUIRE(r.status == 0);
     prev = out_json(r);
     CHECK(prev["cniVersion"] == v);
@@ -85,7 +85,7 @@ TEST_CASE("nr: chained with the reference tuning, bandwidth and portmap plugins"
     json c = zconf;
     c["prevResult"] = final_result;
     auto r = node.plugin(bin("zos-nr"), "CHECK", c, id, ns);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     CHECK(r.status == 0);
   }
 
@@ -95,7 +95,7 @@ TEST_CASE("nr: chained with the reference tuning, bandwidth and portmap plugins"
     json c = it->conf;
     c["prevResult"] = final_result;
     auto r = node.plugin(it->path, "DEL", c, id, ns);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     CHECK(r.status == 0);
   }
   CHECK(node.host_veths().empty());

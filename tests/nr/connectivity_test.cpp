@@ -92,7 +92,7 @@ TEST_CASE("nr: 32 parallel ADDs into one NR, then 32 parallel DELs", "[nr][root]
   }
   std::set<std::string> v4, v6;
   for (int i = 0; i < kN; ++i) {
-    NR_SHOW(res[i]);
+    ZOS_SHOW(res[i]);
     INFO("container " << i);
     REQUIRE(res[i].status == 0);
     json j = out_json(res[i]);
@@ -124,7 +124,7 @@ TEST_CASE("nr: 32 parallel ADDs into one NR, then 32 parallel DELs", "[nr][root]
     for (auto& t : th) t.join();
   }
   for (int i = 0; i < kN; ++i) {
-    NR_SHOW(del[i]);
+    ZOS_SHOW(del[i]);
     CHECK(del[i].status == 0);
   }
   CHECK(node.host_veths().empty());

@@ -61,7 +61,7 @@ TEST_CASE("nr: a re-created NR keeps its router MAC", "[nr][root][converge]") {
   // The namespace goes (a reboot, an operator): the router veth with it.
   REQUIRE(sh("ip netns del " + nr_netns(0xc1)) == 0);
   auto again = node.manage({"apply", file, "--node", kNodeId});
-  NR_SHOW(again);
+  ZOS_SHOW(again);
   REQUIRE(again.status == 0);
   CHECK(mac_in(nr_netns(0xc1), nr_veth(0xc1)) == mac1);
 }
@@ -93,7 +93,7 @@ TEST_CASE("nr: CNI GC removes the temporary files of killed zos-nr writers", "[n
   for (const auto& f : dead) std::ofstream(f) << "{";
   for (const auto& f : live) std::ofstream(f) << "{";
   auto gc = node.cni("GC", node.conf(file));
-  NR_SHOW(gc);
+  ZOS_SHOW(gc);
   REQUIRE(gc.status == 0);
   for (const auto& f : dead) CHECK_FALSE(exists(f));
   for (const auto& f : live) CHECK(exists(f));  // a writer that still runs keeps its file
@@ -125,14 +125,14 @@ TEST_CASE("nr: wgPrivateKeyFile is opened once, no symlink, owned by root, no gr
     INFO(b.why);
     b.prepare();
     auto a = node.manage({"apply", file, "--node", kNodeId, "--key-file", b.path});
-    NR_SHOW(a);
+    ZOS_SHOW(a);
     CHECK(a.status == 1);
     CHECK(a.err.find(b.why) != std::string::npos);
     CHECK_FALSE(exists("/run/netns/" + nr_netns(0xc4)));
   }
   REQUIRE(::chmod(key.c_str(), 0400) == 0);
   auto ok = node.manage({"apply", file, "--node", kNodeId, "--key-file", key});
-  NR_SHOW(ok);
+  ZOS_SHOW(ok);
   CHECK(ok.status == 0);
 }
 

@@ -28,12 +28,12 @@ TEST_CASE("nr: kill -9 at each step of ADD, then DEL and a retried ADD", "[nr][r
   // (a) killed ADD, then DEL: nothing leaks
   auto k = node.cni("ADD", conf, id, ns, "eth0", kill);
   {
-    NR_SHOW(k);
+    ZOS_SHOW(k);
     REQUIRE(k.status == 128 + 9);
   }
   auto d = node.cni("DEL", conf, id, ns);
   {
-    NR_SHOW(d);
+    ZOS_SHOW(d);
     CHECK(d.status == 0);
   }
   clean();
@@ -41,11 +41,11 @@ TEST_CASE("nr: kill -9 at each step of ADD, then DEL and a retried ADD", "[nr][r
   // (b) killed ADD, then a retried ADD (no DEL between): it works, one lease
   auto k2 = node.cni("ADD", conf, id, ns, "eth0", kill);
   {
-    NR_SHOW(k2);
+    ZOS_SHOW(k2);
     REQUIRE(k2.status == 128 + 9);
   }
   auto a = node.cni("ADD", conf, id, ns);
-  NR_SHOW(a);
+  ZOS_SHOW(a);
   REQUIRE(a.status == 0);
   json r = out_json(a);
   CHECK(node.leases_of(id) == 1);
@@ -67,7 +67,7 @@ TEST_CASE("nr: kill -9 at each step of ADD, then DEL and a retried ADD", "[nr][r
   cconf["prevResult"] = r;
   auto c = node.cni("CHECK", cconf, id, ns);
   {
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(c.status == 0);
   }
 

@@ -22,12 +22,10 @@ void drop_bridge_guard(const Node& n) {
   REQUIRE(sh("ip netns exec " + n.name() + " nft delete table bridge zos-guard") == 0);
 }
 
-ExitWorld::ExitWorld(const std::string& tag, const std::string& node_id) : node(tag, node_id) {
-  inet = ns_name(tag + "-inet");
-  inet_path = "/run/netns/" + inet;
-  extra.names = {inet};
+ExitWorld::ExitWorld(const std::string& tag, const std::string& node_id)
+    : node(tag, node_id), inet_ns("nr", tag + "-inet"), inet(inet_ns.name()), inet_path(inet_ns.path()) {
   const std::string pub = node.public_ns();
-  REQUIRE(sh("ip netns add " + inet + " && ip netns add " + pub) == 0);
+  REQUIRE(sh("ip netns add " + pub) == 0);
   REQUIRE(sh("ip -n " + inet + " link set lo up && ip -n " + pub + " link set lo up") == 0);
   REQUIRE(sh("ip -n " + inet + " link add wan0 type veth peer name inet0 netns " + pub) == 0);
   REQUIRE(sh("ip -n " + inet + " addr add 203.0.113.1/24 dev wan0 && ip -n " + inet +

@@ -28,7 +28,7 @@ void drop_bridge_guard(const Node& n);
 
 struct ExitWorld {
   Node node;
-  Extra extra;
+  Netns inet_ns;  // the Internet
   std::string inet, inet_path;
   explicit ExitWorld(const std::string& tag, const std::string& node_id = kNodeId);
   // CNI ADD of a container to the network in `file`.

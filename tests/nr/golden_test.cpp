@@ -69,12 +69,11 @@ TEST_CASE("nr: 0-OS's own network objects, sealed keys and a derived exit, on a 
   ZOS_REQUIRE_ROOT();
   Node n1("z1", node_id(0)), n2("z2", node_id(1)), n3("z3", node_id(2));
   Node* nodes[3] = {&n1, &n2, &n3};
-  Extra extra;
-  const std::string sw = ns_name("zsw"), inet = ns_name("zinet"), pub1 = n1.public_ns();
-  extra.names = {sw, inet};
+  Netns sw_ns("nr", "zsw"), inet_ns("nr", "zinet");
+  const std::string sw = sw_ns.name(), inet = inet_ns.name(), pub1 = n1.public_ns();
   const std::string inet_path = "/run/netns/" + inet;
 
-  REQUIRE(sh("ip netns add " + sw + " && ip netns add " + inet + " && ip netns add " + pub1) == 0);
+  REQUIRE(sh("ip netns add " + pub1) == 0);
   REQUIRE(sh("ip -n " + sw + " link add sw0 type bridge && ip -n " + sw + " link set sw0 up") == 0);
   const std::string side[3] = {pub1, n2.name(), n3.name()};
   for (int i = 0; i < 3; ++i) {
@@ -173,7 +172,7 @@ TEST_CASE("nr: a key sealed to another node stops `zos-nr apply` before anything
   std::string wrong = write_identity(n, 0);
   std::string f = place(n, "three-node-exit");
   auto r = n.manage({"apply", f, "--node", n.id(), "--identity-file", wrong});
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(r.status == 1);
   CHECK(r.err.find("not sealed to this node's identity " + node_id(0)) != std::string::npos);
   CHECK(sh("test -e /run/netns/" + nr_netns(0xc1)) != 0);

@@ -33,10 +33,6 @@ void Background::stop() {
   pid_ = -1;
 }
 
-Extra::~Extra() {
-  for (const auto& n : names) sh("ip netns del " + n + " 2>/dev/null");
-}
-
 void check_all_pairs(const std::vector<std::string>& ns, const std::vector<std::string>& v4,
                      const std::vector<std::string>& v6) {
   for (size_t i = 0; i < ns.size(); ++i)

@@ -1,6 +1,7 @@
 // Helpers of the multi-node tests (grid_test.cpp, golden_test.cpp): a
-// background shell command ended with its scope, the extra namespaces of a
-// grid (switch, Internet), TCP from inside a namespace.
+// background shell command ended with its scope, TCP from inside a
+// namespace. (A grid's extra namespaces, switch and Internet, are the shared
+// fixture, support/netns.h.)
 #pragma once
 
 #include <sys/types.h>
@@ -23,12 +24,6 @@ class Background {
 
  private:
   pid_t pid_ = -1;
-};
-
-// The namespaces that are not nodes: removed at the end, whatever happens.
-struct Extra {
-  std::vector<std::string> names;
-  ~Extra();
 };
 
 // Every ordered pair of containers (netns paths) pings over IPv4 and IPv6

@@ -39,15 +39,14 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
           "[nr][root][grid]") {
   ZOS_REQUIRE_ROOT();
   Node n1("g1", "node1"), n2("g2", "node2"), n3("g3", "node3");
-  Extra extra;
-  const std::string sw = ns_name("gsw"), inet = ns_name("ginet");
-  extra.names = {sw, inet};
+  Netns sw_ns("nr", "gsw"), inet_ns("nr", "ginet");
+  const std::string sw = sw_ns.name(), inet = inet_ns.name();
   const std::string pub1 = n1.public_ns();
   const std::string inet_path = "/run/netns/" + inet;
 
   // Underlay: a bridge in the switch namespace, one port per node (node1's in
   // its public namespace). The Internet hangs off node1's public side.
-  REQUIRE(sh("ip netns add " + sw + " && ip netns add " + inet + " && ip netns add " + pub1) == 0);
+  REQUIRE(sh("ip netns add " + pub1) == 0);
   REQUIRE(sh("ip -n " + sw + " link add sw0 type bridge && ip -n " + sw + " link set sw0 up") == 0);
   const std::string node_side[3] = {pub1, n2.name(), n3.name()};
   for (int i = 0; i < 3; ++i) {
@@ -177,7 +176,7 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
     for (int i = 0; i < 3; ++i) {
       nodes[i]->write_network(v2, "t-grid.json");
       auto a = nodes[i]->manage({"apply", f1[i], "--node", nodes[i]->id()});
-      NR_SHOW(a);
+      ZOS_SHOW(a);
       CHECK(a.status == 0);
     }
     pinger.wait();
@@ -222,7 +221,7 @@ TEST_CASE("nr: a three-node grid with an exit: mesh, Internet through the exit, 
     for (int i = 0; i < 2; ++i) {
       nodes[i]->write_network(v3, "t-grid.json");
       auto a = nodes[i]->manage({"apply", f1[i], "--node", nodes[i]->id()});
-      NR_SHOW(a);
+      ZOS_SHOW(a);
       CHECK(a.status == 0);
     }
     CHECK_FALSE(ping(c[1], c4[2]));

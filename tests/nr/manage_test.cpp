@@ -42,7 +42,7 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   std::string file = node.write_network(net);
   auto a1 = node.manage({"apply", file, "--node", kNodeId});
   {
-    NR_SHOW(a1);
+    ZOS_SHOW(a1);
     REQUIRE(a1.status == 0);
     CHECK(a1.out == nr_netns(0x30) + "\n");
   }
@@ -50,7 +50,7 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   auto ns = node.container("c");
   auto add = node.cni("ADD", conf, "conv-1", ns);
   {
-    NR_SHOW(add);
+    ZOS_SHOW(add);
     REQUIRE(add.status == 0);
   }
   std::string br_idx = ifindex(node, nr_bridge(0x30)), veth_idx = ifindex(node, nr_veth(0x30));
@@ -59,7 +59,7 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   // second apply: same answer, nothing re-created, the container undisturbed
   auto a2 = node.manage({"apply", file, "--node", kNodeId});
   {
-    NR_SHOW(a2);
+    ZOS_SHOW(a2);
     CHECK(a2.status == 0);
     CHECK(a2.out == a1.out);
   }
@@ -72,7 +72,7 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   REQUIRE_FALSE(node.has_link(nr_bridge(0x30)));
   auto a3 = node.manage({"apply", file, "--node", kNodeId});
   {
-    NR_SHOW(a3);
+    ZOS_SHOW(a3);
     CHECK(a3.status == 0);
   }
   CHECK(node.has_link(nr_bridge(0x30)));
@@ -97,7 +97,7 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   auto ns2 = node.container("c2");
   auto add2 = node.cni("ADD", conf, "conv-2", ns2);
   {
-    NR_SHOW(add2);
+    ZOS_SHOW(add2);
     CHECK(add2.status == 0);
   }
   CHECK(fw_table(0x30));
@@ -114,14 +114,14 @@ TEST_CASE("nr: apply is idempotent, converges, follows the version", "[nr][root]
   node.write_network(net);
   auto low = node.manage({"apply", file, "--node", kNodeId});
   {
-    NR_SHOW(low);
+    ZOS_SHOW(low);
     CHECK(low.status == 1);
     CHECK_THAT(low.err, Catch::Contains("older") && Catch::Contains("3"));
   }
   auto ns3 = node.container("c3");
   auto add3 = node.cni("ADD", conf, "conv-3", ns3);
   {
-    NR_SHOW(add3);
+    ZOS_SHOW(add3);
     CHECK(add3.status == 0);
   }
   CHECK(node.leases_of("conv-3") == 1);
@@ -141,7 +141,7 @@ TEST_CASE("nr: converge puts attached containers back on a re-created bridge", "
   auto conf = node.conf(file);
   auto ns = node.container("c");
   auto add = node.cni("ADD", conf, "conv2-1", ns);
-  NR_SHOW(add);
+  ZOS_SHOW(add);
   REQUIRE(add.status == 0);
   std::string hveth = out_json(add)["interfaces"][1]["name"];
   REQUIRE(sh("ip -n " + node.name() + " link del " + nr_bridge(0x32)) == 0);
@@ -158,12 +158,12 @@ TEST_CASE("nr: two networks whose NR names clash: the second is refused naming b
   std::string fb = node.write_network(network("t-clash-b", 0x31));
   auto a = node.manage({"apply", fa, "--node", kNodeId});
   {
-    NR_SHOW(a);
+    ZOS_SHOW(a);
     REQUIRE(a.status == 0);
   }
   auto b = node.manage({"apply", fb, "--node", kNodeId});
   {
-    NR_SHOW(b);
+    ZOS_SHOW(b);
     CHECK(b.status == 1);
     CHECK_THAT(b.err, Catch::Contains("t-clash-a") && Catch::Contains("t-clash-b"));
   }
@@ -171,7 +171,7 @@ TEST_CASE("nr: two networks whose NR names clash: the second is refused naming b
   auto ns = node.container("x");
   auto add = node.cni("ADD", node.conf(fb), "clash-1", ns);
   {
-    NR_SHOW(add);
+    ZOS_SHOW(add);
     CHECK(code_of(add) == 111);
     CHECK_THAT(msg_of(add), Catch::Contains("t-clash-a") && Catch::Contains("t-clash-b"));
   }
@@ -185,7 +185,7 @@ TEST_CASE("nr: two networks whose NR names clash: the second is refused naming b
   std::string fb1 = node.write_network(network("t-clash-b", 0x31, 1, 1), "t-clash-b-1.json");
   auto b1 = node.manage({"apply", fb1, "--node", kNodeId});
   {
-    NR_SHOW(b1);
+    ZOS_SHOW(b1);
     CHECK(b1.status == 0);
     CHECK(b1.out == nr_netns(0x31, 1) + "\n");
   }
@@ -199,7 +199,7 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
   std::string file = node.write_network(network("t-mgmt", 0x40));
   auto ap = node.manage({"apply", file, "--node", kNodeId});
   {
-    NR_SHOW(ap);
+    ZOS_SHOW(ap);
     REQUIRE(ap.status == 0);
     CHECK(ap.out == nr_netns(0x40) + "\n");
   }
@@ -218,7 +218,7 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
 
   auto human = node.manage({"show"});
   {
-    NR_SHOW(human);
+    ZOS_SHOW(human);
     CHECK(human.status == 0);
     CHECK_THAT(human.out, Catch::Contains("t-mgmt") && Catch::Contains("version 1") &&
                               Catch::Contains(nr_netns(0x40)) && Catch::Contains(nr_bridge(0x40)) &&
@@ -226,7 +226,7 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
                               Catch::Contains("10.11.64.1"));
   }
   auto js = node.manage({"show", "t-mgmt", "--json"});
-  NR_SHOW(js);
+  ZOS_SHOW(js);
   REQUIRE(js.status == 0);
   json j = out_json(js);
   REQUIRE(j.size() == 1);
@@ -246,7 +246,7 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
   REQUIRE(node.leases().size() == 1);
   auto del = node.manage({"delete", file, "--node", kNodeId});
   {
-    NR_SHOW(del);
+    ZOS_SHOW(del);
     CHECK(del.status == 0);
   }
   CHECK_FALSE(path_exists("/run/netns/" + nr_netns(0x40)));
@@ -269,7 +269,7 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
                                         std::vector<std::string>{"show", "--bogus"}}) {
     auto u = node.manage(args);
     INFO(args[0]);
-    NR_SHOW(u);
+    ZOS_SHOW(u);
     CHECK(u.status == 2);
     CHECK_THAT(u.err, Catch::Contains("usage"));
     CHECK(u.out.empty());

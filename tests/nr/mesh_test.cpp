@@ -102,7 +102,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   auto index_before = index_of(nr_netns(0x90), "wg-0b90-0");
   auto again = na.manage({"apply", fa, "--node", "node1"});
   {
-    NR_SHOW(again);
+    ZOS_SHOW(again);
     CHECK(again.status == 0);
   }
   CHECK(pids_of("wg-0b90-0") == before);
@@ -119,7 +119,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   na.write_network(net2);
   auto v2 = na.manage({"apply", fa, "--node", "node1"});
   {
-    NR_SHOW(v2);
+    ZOS_SHOW(v2);
     CHECK(v2.status == 0);
   }
   std::string routes = sh_out("ip -n " + nr_netns(0x90) + " route show dev wg-0b90-0; ip -n " + nr_netns(0x90) +
@@ -140,7 +140,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
     REQUIRE(na.cni("CHECK", chk, "mesh-a", a).status == 0);
     REQUIRE(sh("ip -n " + nr_netns(0x90) + " link del wg-0b90-0") == 0);
     auto r = na.cni("CHECK", chk, "mesh-a", a);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     CHECK(code_of(r) == 110);
     CHECK_THAT(msg_of(r), Catch::Contains("wg-0b90-0"));
   }
@@ -151,11 +151,11 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   auto da = na.manage({"delete", fa, "--node", "node1"});
   auto db = nb.manage({"delete", fb, "--node", "node2"});
   {
-    NR_SHOW(da);
+    ZOS_SHOW(da);
     CHECK(da.status == 0);
   }
   {
-    NR_SHOW(db);
+    ZOS_SHOW(db);
     CHECK(db.status == 0);
   }
   CHECK(pids_of("wg-0b90-0").empty());

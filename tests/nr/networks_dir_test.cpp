@@ -32,10 +32,10 @@ TEST_CASE("nr: networksDir serves every tenant with one config", "[nr][root][net
   auto ca = node.container("dir-a");
   auto cb = node.container("dir-b");
   auto ra = node.cni("ADD", conf, "dir-a", ca, "eth0", {{"CNI_ARGS", "IgnoreUnknown=1;ZOS_NETWORK=t-dir-a"}});
-  NR_SHOW(ra);
+  ZOS_SHOW(ra);
   REQUIRE(ra.status == 0);
   auto rb = node.cni("ADD", conf, "dir-b", cb, "eth0", {{"CNI_ARGS", "ZOS_NETWORK=t-dir-b"}});
-  NR_SHOW(rb);
+  ZOS_SHOW(rb);
   REQUIRE(rb.status == 0);
 
   // Each container landed in its own tenant's NR.
@@ -81,10 +81,10 @@ TEST_CASE("nr: pod namespaces pick the network of networksDir", "[nr][root][netw
   auto ca = node.container("ns-a");
   auto cb = node.container("ns-b");
   auto ra = node.cni("ADD", conf, "ns-a", ca, "eth0", {{"CNI_ARGS", cri("tenant-a")}});  // by the map
-  NR_SHOW(ra);
+  ZOS_SHOW(ra);
   REQUIRE(ra.status == 0);
   auto rb = node.cni("ADD", conf, "ns-b", cb, "eth0", {{"CNI_ARGS", cri("t-ns-b")}});  // named like the network
-  NR_SHOW(rb);
+  ZOS_SHOW(rb);
   REQUIRE(rb.status == 0);
   CHECK(ip4_of(out_json(ra)).rfind("10.11.130.", 0) == 0);
   CHECK(ip4_of(out_json(rb)).rfind("10.11.131.", 0) == 0);

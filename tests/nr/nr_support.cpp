@@ -33,33 +33,6 @@ json network(const std::string& id, int n, uint64_t version, int alloc) {
           {"resources", json::array({{{"node_id", {{"id", kNodeId}}}, {"prefix", prefix(n)}, {"peers", json::array()}}})}};
 }
 
-int code_of(const Exec& r) {
-  if (r.status == 0) return 0;
-  json j = json::parse(r.out, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("code")) return -1;
-  return j["code"].get<int>();
-}
-
-std::string msg_of(const Exec& r) {
-  json j = json::parse(r.out, nullptr, false);
-  return j.is_discarded() || !j.is_object() ? r.out : j.value("msg", "");
-}
-
-json out_json(const Exec& r) {
-  NR_SHOW(r);
-  json j = json::parse(r.out, nullptr, false);
-  REQUIRE_FALSE(j.is_discarded());
-  return j;
-}
-
-json succeeded(const Exec& r) {
-  NR_SHOW(r);
-  REQUIRE(r.status == 0);
-  return out_json(r);
-}
-
-std::string ns_name(const std::string& tag) { return "zt-nr-" + std::to_string(::getpid()) + "-" + tag; }
-
 namespace {
 
 void quiet(const std::string& cmd) { sh(cmd + " >/dev/null 2>&1"); }
@@ -98,10 +71,8 @@ std::string wg_backend_of(const std::string& netns, const std::string& link) {
 }
 
 Node::Node(const std::string& tag, std::string node_id)
-    : name_(ns_name(tag)), id_(std::move(node_id)), data_dir_(tmp_ / "data") {
-  quiet("ip netns del " + name_);
-  if (sh("ip netns add " + name_) != 0) FAIL("cannot create node namespace " + name_);
-  quiet("ip -n " + name_ + " link set lo up");
+    : ns_("nr", tag), id_(std::move(node_id)), data_dir_(tmp_ / "data") {
+  ns_.sh("ip link set lo up");
 }
 
 Node::~Node() {
@@ -114,9 +85,9 @@ Node::~Node() {
     if (r.status != 0) std::fprintf(stderr, "cleanup: zos-nr delete %s: %s\n", f.c_str(), r.err.c_str());
   }
   for (const auto& n : nr_names_) quiet("ip netns del " + n);
-  for (const auto& c : containers_) quiet("ip netns del " + c);
-  quiet("ip netns del " + name_);  // takes the bridges and host veths along
   quiet("ip netns del " + public_ns());
+  // Then the members: the containers, the node (which takes the bridges and
+  // host veths along).
 }
 
 std::string Node::write_network(const json& net, const std::string& file_name) {
@@ -148,15 +119,14 @@ json Node::conf(const std::string& network_file, const std::string& version, con
 }
 
 std::string Node::container(const std::string& tag) {
-  std::string n = ns_name(tag);
-  quiet("ip netns del " + n);
-  if (sh("ip netns add " + n) != 0) FAIL("cannot create container namespace " + n);
-  quiet("ip -n " + n + " link set lo up");
-  containers_.push_back(n);
-  return "/run/netns/" + n;
+  const auto& c = containers_.emplace_back("nr", tag);
+  c.sh("ip link set lo up");
+  return c.path();
 }
 
-void Node::drop_container(const std::string& p) { quiet("ip netns del " + fs::path(p).filename().string()); }
+void Node::drop_container(const std::string& p) {
+  containers_.remove_if([&](const Netns& c) { return c.path() == p; });
+}
 
 std::map<std::string, std::string> Node::env(const std::string& cmd, const std::string& id, const std::string& netns,
                                              const std::string& ifname) const {
@@ -196,7 +166,7 @@ Exec Node::manage(std::vector<std::string> args, bool with_data_dir) const {
 
 std::vector<std::string> Node::host_veths() const {
   std::vector<std::string> out;
-  std::string text = sh_out("ip -n " + name_ + " -o link show 2>/dev/null");
+  std::string text = sh_out("ip -n " + name() + " -o link show 2>/dev/null");
   size_t pos = 0;
   while ((pos = text.find(": zv", pos)) != std::string::npos) {
     pos += 2;
@@ -207,7 +177,7 @@ std::vector<std::string> Node::host_veths() const {
 }
 
 bool Node::has_link(const std::string& link) const {
-  return sh("ip -n " + name_ + " link show dev " + link + " >/dev/null 2>&1") == 0;
+  return sh("ip -n " + name() + " link show dev " + link + " >/dev/null 2>&1") == 0;
 }
 
 namespace {
@@ -254,7 +224,7 @@ std::vector<std::string> Node::records() const { return sys::list_dir(data_dir_ 
 
 json Node::show() const {
   auto r = manage({"show", "--json"});
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   REQUIRE(r.status == 0);
   return out_json(r);
 }

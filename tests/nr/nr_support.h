@@ -12,10 +12,12 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <list>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "support/netns.h"
 #include "support/support.h"
 
 namespace zos::test::nr {
@@ -40,19 +42,6 @@ std::string nr_veth(int n, int alloc = 0);
 // A network object with one resource (this node's) on nibble n.
 json network(const std::string& id, int n, uint64_t version = 1, int alloc = 0);
 
-// The error code printed on stdout (0 when the call succeeded, -1 when
-// stdout is not a CNI error).
-int code_of(const Exec& r);
-std::string msg_of(const Exec& r);
-// Parsed stdout; fails the test when it is not JSON.
-json out_json(const Exec& r);
-// The result of a call that must have succeeded (status 0, JSON on stdout);
-// fails the test, showing the output, otherwise.
-json succeeded(const Exec& r);
-
-// Makes `r` show its output when an assertion on it fails.
-#define NR_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
-
 // The environment zos-nr gets from these tests: PATH, plus ZOS_LOG_LEVEL and
 // ZOS_LOG_FILE when the test process has them (the qemu guest test collects
 // zos-nr's info log that way).
@@ -65,8 +54,9 @@ std::string expected_wg_backend();
 // wireguard), "userspace" (a TUN device, wireguard-go), "absent" or "unknown".
 std::string wg_backend_of(const std::string& netns, const std::string& link);
 
-// A name unique to this test process: zt-nr-<pid>-<tag>.
-std::string ns_name(const std::string& tag);
+// A name unique to this test process: zt-nr-<pid>-<tag> (the shared
+// fixture's name in area "nr").
+inline std::string ns_name(const std::string& tag) { return netns_name("nr", tag); }
 
 class Node {
  public:
@@ -78,10 +68,10 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return ns_.name(); }
   const std::string& id() const { return id_; }
-  std::string public_ns() const { return name_ + "-pub"; }
-  std::string path() const { return "/run/netns/" + name_; }
+  std::string public_ns() const { return name() + "-pub"; }
+  std::string path() const { return ns_.path(); }
   const std::string& data_dir() const { return data_dir_; }
   std::string file(const std::string& n) const { return tmp_ / n; }
 
@@ -132,13 +122,13 @@ class Node {
   int sh_node(const std::string& cmd) const;
 
  private:
-  std::string name_;
+  Netns ns_;  // the node; declared first, so it goes last
   std::string id_;
   TempDir tmp_;
   std::string data_dir_;
   std::vector<std::string> net_files_;  // NRs to delete at the end
   std::vector<std::string> nr_names_;   // their namespaces, removed if delete fails
-  std::vector<std::string> containers_;
+  std::list<Netns> containers_;
 
   std::vector<std::string> lease_files(bool (*keep)(const std::string&)) const;
 };

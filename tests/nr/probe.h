@@ -1,4 +1,4 @@
-// Traffic probes for the isolation tests (Background and Extra are
+// Traffic probes for the isolation tests (Background is
 // grid_support.h's): UDP sent from a chosen source
 // address (the way a hostile container spoofs one: it adds the address to
 // its own interface) to a listener that reports what arrived.

@@ -21,7 +21,7 @@ Exec raw_cni(const Node& node, const std::map<std::string, std::string>& env, co
 // A failed call that answered as the protocol wants: status 1 and one JSON
 // error (which parses, so it is valid UTF-8) with a code on stdout.
 int answered_code(const Exec& r) {
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(r.status == 1);
   json j = json::parse(r.out, nullptr, false);
   REQUIRE_FALSE(j.is_discarded());
@@ -73,7 +73,7 @@ TEST_CASE("nr: JSON nested 100,000 deep gets a coded error from stdin, networkFi
   CHECK(msg_of(r).find("nested") != std::string::npos);
 
   auto a = node.manage({"apply", deep_file, "--node", kNodeId});
-  NR_SHOW(a);
+  ZOS_SHOW(a);
   CHECK(a.status == 1);
   CHECK(a.err.find("nested") != std::string::npos);
   CHECK_FALSE(netns_exists(nr_netns(0xc0)));
@@ -176,7 +176,7 @@ TEST_CASE("nr: a bad network object is refused with code 7 naming the field, not
     CHECK(answered_code(r) == 7);
     CHECK(msg_of(r).find(c.field) != std::string::npos);
     auto a = node.manage({"apply", file, "--node", kNodeId});
-    NR_SHOW(a);
+    ZOS_SHOW(a);
     CHECK(a.status == 1);
     CHECK(a.err.find(c.field) != std::string::npos);
     CHECK_FALSE(netns_exists(nr_netns(0xc0)));
@@ -210,7 +210,7 @@ TEST_CASE("nr: an apply that fails after building removes what it built", "[nr][
   auto r = node.cni("ADD", node.conf(file), "rollback-1", "/run/netns/zt-none");
   CHECK(answered_code(r) != 0);
   auto a = node.manage({"apply", file, "--node", kNodeId});
-  NR_SHOW(a);
+  ZOS_SHOW(a);
   CHECK(a.status == 1);
   CHECK_FALSE(netns_exists(nr_netns(0xc6)));
   CHECK_FALSE(node.has_link(nr_bridge(0xc6)));
@@ -222,6 +222,6 @@ TEST_CASE("nr: an apply that fails after building removes what it built", "[nr][
   net["resources"][0]["exit_point"] = false;
   node.write_network(net);
   auto ok = node.manage({"apply", file, "--node", kNodeId});
-  NR_SHOW(ok);
+  ZOS_SHOW(ok);
   CHECK(ok.status == 0);
 }

@@ -26,7 +26,7 @@ TEST_CASE("security: attack 1, an exit on another tenant's bridge, an NR link or
     auto fc = n.write_network(c);
     std::string cn = n.container("s1c");
     auto r = n.cni("ADD", n.conf(fc), "s1-c", cn);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     INFO("iface " << iface);
     CHECK(code_of(r) == 7);
     CHECK(msg_of(r).find("sec-c") != std::string::npos);
@@ -44,7 +44,7 @@ TEST_CASE("security: attack 1, an exit on another tenant's bridge, an NR link or
   conf["nodePolicy"] = policy;
   std::string cn = n.container("s1c2");
   auto r = n.cni("ADD", conf, "s1-c2", cn);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(code_of(r) == 7);
   CHECK(msg_of(r).find("link of a network resource") != std::string::npos);
   CHECK_FALSE(netns_exists(nr_netns(0xc1)));
@@ -75,7 +75,7 @@ TEST_CASE("security: attack 2, an exit claiming the gateway, a node address or a
     auto fc = w.node.write_network(exit_network("sec-c", 0xc3, exit_point(c.v4, c.v6)));
     std::string cn = w.node.container("s2c");
     auto r = w.add(fc, "s2-c", cn);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     CHECK(code_of(r) == 7);
     CHECK(msg_of(r).find("network sec-c") != std::string::npos);
     CHECK(msg_of(r).find(c.says) != std::string::npos);
@@ -100,14 +100,14 @@ TEST_CASE("security: attack 2, an exit claiming the gateway, a node address or a
   std::string cn = w.node.container("s2c2");
   auto fc = w.node.write_network(exit_network("sec-c", 0xc3, exit_point("203.0.113.20/24")));
   auto r = w.node.cni("ADD", with_policy(fc), "s2-c", cn);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(code_of(r) == 7);
   CHECK(msg_of(r).find("outside the node policy's exitRanges") != std::string::npos);
   REQUIRE(sh("ip -n " + w.node.public_ns() + " link add inet1 type veth peer name inet1p && ip -n " + w.node.public_ns() +
              " link set inet1 up") == 0);
   fc = w.node.write_network(exit_network("sec-c", 0xc3, exit_point("203.0.113.130/24", "", "inet1")));
   r = w.node.cni("ADD", with_policy(fc), "s2-c", cn);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(code_of(r) == 7);
   CHECK(msg_of(r).find("not the uplink") != std::string::npos);
   fc = w.node.write_network(exit_network("sec-c", 0xc3, exit_point("203.0.113.130/24")));

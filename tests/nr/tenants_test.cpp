@@ -64,7 +64,7 @@ TEST_CASE("security: attack 6, two tenants with one /24 share no leases and see 
   CHECK(node.leases().size() == before - 1);
   CHECK(node.leases_of("s6-b1") == 1);
   auto d = node.manage({"delete", fa, "--node", node.id()});
-  NR_SHOW(d);
+  ZOS_SHOW(d);
   CHECK(d.status == 0);
   CHECK(node.leases_of("s6-b1") == 1);
   CHECK(node.leases_of("s6-b2") == 1);
@@ -80,7 +80,7 @@ TEST_CASE("security: attack 7, a delete older than the applied version is refuse
   std::string old = node.file("old.json");
   REQUIRE(sh("echo '" + network("sec-del", 0xc9, 1).dump() + "' >" + old) == 0);
   auto r = node.manage({"delete", old, "--node", node.id()});
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(r.status == 1);
   CHECK(r.err.find("older than the applied version 2") != std::string::npos);
   CHECK(sh("test -e /run/netns/" + nr_netns(0xc9)) == 0);
@@ -88,7 +88,7 @@ TEST_CASE("security: attack 7, a delete older than the applied version is refuse
   // The current version deletes; so does --force with an old one.
   REQUIRE(node.manage({"apply", f, "--node", node.id()}).status == 0);
   r = node.manage({"delete", old, "--force", "--node", node.id()});
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(r.status == 0);
   CHECK(sh("test -e /run/netns/" + nr_netns(0xc9)) != 0);
 }

@@ -24,7 +24,7 @@ bool at_least(const std::string& v, const std::string& min) {
 // ADD into a fresh container; REQUIREs success.
 json add_ok(Node& node, const json& conf, const std::string& id, const std::string& netns) {
   auto r = node.cni("ADD", conf, id, netns);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   REQUIRE(r.status == 0);
   return out_json(r);
 }
@@ -51,7 +51,7 @@ TEST_CASE("nr: every verb in every CNI version", "[nr][root][verbs]") {
     // VERSION
     auto ver = node.cni("VERSION", json{{"cniVersion", v}});
     {
-      NR_SHOW(ver);
+      ZOS_SHOW(ver);
       REQUIRE(ver.status == 0);
     }
     json vj = out_json(ver);
@@ -62,7 +62,7 @@ TEST_CASE("nr: every verb in every CNI version", "[nr][root][verbs]") {
 
     // ADD: the result in the caller's version
     auto add = node.cni("ADD", conf, id, ns);
-    NR_SHOW(add);
+    ZOS_SHOW(add);
     REQUIRE(add.status == 0);
     json r = out_json(add);
     CHECK(r["cniVersion"] == v);
@@ -108,7 +108,7 @@ TEST_CASE("nr: every verb in every CNI version", "[nr][root][verbs]") {
     // CHECK: right after ADD it passes (0.4.0+), below it is refused (1)
     auto chk = node.cni("CHECK", with_prev(conf, r), id, ns);
     {
-      NR_SHOW(chk);
+      ZOS_SHOW(chk);
       if (at_least(v, "0.4.0")) CHECK(chk.status == 0);
       else CHECK(code_of(chk) == 1);
     }
@@ -117,7 +117,7 @@ TEST_CASE("nr: every verb in every CNI version", "[nr][root][verbs]") {
     std::string hveth = at_least(v, "0.3.0") ? r["interfaces"][1]["name"].get<std::string>() : "";
     auto del = node.cni("DEL", with_prev(conf, r), id, ns);
     {
-      NR_SHOW(del);
+      ZOS_SHOW(del);
       CHECK(del.status == 0);
       CHECK(del.out.empty());
     }
@@ -127,7 +127,7 @@ TEST_CASE("nr: every verb in every CNI version", "[nr][root][verbs]") {
     // GC and STATUS: 1.1.0 only
     auto gc = node.cni("GC", conf);
     auto st = node.cni("STATUS", conf);
-    NR_SHOW(gc);
+    ZOS_SHOW(gc);
     if (at_least(v, "1.1.0")) {
       CHECK(gc.status == 0);
       CHECK(gc.out.empty());
@@ -151,7 +151,7 @@ TEST_CASE("nr: CHECK names what is broken (code 110)", "[nr][root][check]") {
   auto chk = [&] { return node.cni("CHECK", with_prev(conf, r), "chk-1", ns); };
   {
     auto ok = chk();
-    NR_SHOW(ok);
+    ZOS_SHOW(ok);
     REQUIRE(ok.status == 0);
   }
   std::string cname = ns.substr(ns.rfind('/') + 1);
@@ -159,35 +159,35 @@ TEST_CASE("nr: CHECK names what is broken (code 110)", "[nr][root][check]") {
   SECTION("a deleted default route in the container") {
     REQUIRE(sh("ip -n " + cname + " route del default") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains("route") && Catch::Contains("0.0.0.0/0"));
   }
   SECTION("a deleted IPv6 default route in the container") {
     REQUIRE(sh("ip -n " + cname + " -6 route del default") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains("route") && Catch::Contains("::/0"));
   }
   SECTION("a host veth detached from the bridge") {
     REQUIRE(sh("ip -n " + node.name() + " link set " + hveth + " nomaster") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains(hveth) && Catch::Contains(nr_bridge(0x05)));
   }
   SECTION("a missing NR namespace") {
     REQUIRE(sh("ip netns del " + nr_netns(0x05)) == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains(nr_netns(0x05)));
   }
   SECTION("a deleted firewall table") {
     REQUIRE(sh("ip netns exec " + nr_netns(0x05) + " nft delete table inet zos-nr") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains("firewall") && Catch::Contains("zos-nr"));
   }
@@ -195,7 +195,7 @@ TEST_CASE("nr: CHECK names what is broken (code 110)", "[nr][root][check]") {
     REQUIRE(sh("nsenter --net=/run/netns/" + nr_netns(0x05) +
                " nft 'flush chain inet zos-nr forward; delete chain inet zos-nr forward'") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains("firewall chain forward of table inet zos-nr is missing"));
   }
@@ -203,14 +203,14 @@ TEST_CASE("nr: CHECK names what is broken (code 110)", "[nr][root][check]") {
     std::string a = r["ips"][0]["address"];
     REQUIRE(sh("ip -n " + cname + " addr del " + a + " dev eth0") == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains(a));
   }
   SECTION("a missing router address in the NR") {
     REQUIRE(sh("ip -n " + nr_netns(0x05) + " addr del " + router4(0x05) + "/24 dev " + nr_veth(0x05)) == 0);
     auto c = chk();
-    NR_SHOW(c);
+    ZOS_SHOW(c);
     CHECK(code_of(c) == 110);
     CHECK_THAT(msg_of(c), Catch::Contains(router4(0x05)));
   }
@@ -231,12 +231,12 @@ TEST_CASE("nr: DEL is safe: netns gone, CNI_NETNS empty, repeated, never added",
   SECTION("container netns gone") {
     node.drop_container(ns);
     auto d = node.cni("DEL", conf, "del-1", ns);
-    NR_SHOW(d);
+    ZOS_SHOW(d);
     CHECK(d.status == 0);
   }
   SECTION("CNI_NETNS empty") {
     auto d = node.cni("DEL", conf, "del-1", "");
-    NR_SHOW(d);
+    ZOS_SHOW(d);
     CHECK(d.status == 0);
     // The container end went with the host end.
     CHECK(sh("ip -n " + ns.substr(ns.rfind('/') + 1) + " link show dev eth0 >/dev/null 2>&1") != 0);
@@ -244,7 +244,7 @@ TEST_CASE("nr: DEL is safe: netns gone, CNI_NETNS empty, repeated, never added",
   SECTION("twice") {
     CHECK(node.cni("DEL", conf, "del-1", ns).status == 0);
     auto d = node.cni("DEL", conf, "del-1", ns);
-    NR_SHOW(d);
+    ZOS_SHOW(d);
     CHECK(d.status == 0);
   }
   SECTION("twice, the second with the netns gone and no network file") {
@@ -253,7 +253,7 @@ TEST_CASE("nr: DEL is safe: netns gone, CNI_NETNS empty, repeated, never added",
     auto c2 = conf;
     c2["networkFile"] = node.file("nonexistent.json");
     auto d = node.cni("DEL", c2, "del-1", ns);
-    NR_SHOW(d);
+    ZOS_SHOW(d);
     CHECK(d.status == 0);
   }
   CHECK_FALSE(node.has_link(hveth));
@@ -262,7 +262,7 @@ TEST_CASE("nr: DEL is safe: netns gone, CNI_NETNS empty, repeated, never added",
   CHECK(node.records().empty());
   // DEL of a container that never was
   auto never = node.cni("DEL", conf, "del-never", "");
-  NR_SHOW(never);
+  ZOS_SHOW(never);
   CHECK(never.status == 0);
 }
 
@@ -274,7 +274,7 @@ TEST_CASE("nr: ADD into a container that has CNI_IFNAME already fails (4), leavi
   std::string cname = ns.substr(ns.rfind('/') + 1);
   REQUIRE(sh("ip -n " + cname + " link add eth0 type veth peer name eth0peer") == 0);
   auto r = node.cni("ADD", conf, "ifn-1", ns);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(r.status != 0);
   CHECK(code_of(r) == 4);
   CHECK_THAT(msg_of(r), Catch::Contains("eth0"));
@@ -287,7 +287,7 @@ TEST_CASE("nr: ADD into a container that has CNI_IFNAME already fails (4), leavi
   CHECK(sh_out("ip -n " + cname + " -o link show dev eth0").find("eth0@eth0peer") != std::string::npos);
   // Another name works.
   auto r2 = node.cni("ADD", conf, "ifn-1", ns, "net1");
-  NR_SHOW(r2);
+  ZOS_SHOW(r2);
   CHECK(r2.status == 0);
   CHECK(node.cni("DEL", conf, "ifn-1", ns, "net1").status == 0);
 }
@@ -301,7 +301,7 @@ TEST_CASE("nr: runtimeConfig.portMappings is refused (2), leaving nothing", "[nr
   auto ns = node.container("hp");
   conf["runtimeConfig"]["portMappings"] = json::parse(R"([{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}])");
   auto r = node.cni("ADD", conf, "hp-1", ns);
-  NR_SHOW(r);
+  ZOS_SHOW(r);
   CHECK(code_of(r) == 2);
   CHECK_THAT(msg_of(r), Catch::Contains("hostPort"));
   CHECK(node.host_veths().empty());
@@ -311,7 +311,7 @@ TEST_CASE("nr: runtimeConfig.portMappings is refused (2), leaving nothing", "[nr
   // An empty list is no port: fine.
   conf["runtimeConfig"]["portMappings"] = json::array();
   auto ok = node.cni("ADD", conf, "hp-2", ns);
-  NR_SHOW(ok);
+  ZOS_SHOW(ok);
   CHECK(ok.status == 0);
   CHECK(node.cni("DEL", conf, "hp-2", ns).status == 0);
 }
@@ -328,7 +328,7 @@ TEST_CASE("nr: GC drops attachments not in the valid list", "[nr][root][gc]") {
   auto gconf = conf;
   gconf["cni.dev/valid-attachments"] = json::array({{{"containerID", "gc-a"}, {"ifname", "eth0"}}});
   auto g = node.cni("GC", gconf);
-  NR_SHOW(g);
+  ZOS_SHOW(g);
   CHECK(g.status == 0);
   CHECK(g.out.empty());
   CHECK(node.has_link(ha));
@@ -352,7 +352,7 @@ TEST_CASE("nr: STATUS is 0 when ready and 50 when the network file is unreadable
   auto conf = node.conf(file);
   auto ok = node.cni("STATUS", conf);
   {
-    NR_SHOW(ok);
+    ZOS_SHOW(ok);
     CHECK(ok.status == 0);
     CHECK(ok.out.empty());
   }
@@ -365,7 +365,7 @@ TEST_CASE("nr: STATUS is 0 when ready and 50 when the network file is unreadable
   }
   SECTION("no resource for this node") { conf["nodeId"] = "some-other-node"; }
   auto bad = node.cni("STATUS", conf);
-  NR_SHOW(bad);
+  ZOS_SHOW(bad);
   CHECK(bad.status != 0);
   CHECK(code_of(bad) == 50);
   CHECK_FALSE(msg_of(bad).empty());

@@ -1,15 +1,15 @@
 #!/bin/sh
 # Guest test: the kernel WireGuard backend (generic netlink) against the real
-# wireguard module, i.e. test_wg's "[kernel-live]" test case
-# (tests/wg/kernel_live_test.cpp), which skips on hosts without the module.
+# wireguard module, i.e. test_common_wg's "[kernel-live]" test case
+# (tests/common/wg/kernel_live_test.cpp), which skips on hosts without the module.
 # Run by tests/qemu/run-guest.sh inside the guest as /test.sh:
 #
-#   ZOS_QEMU_ENV=ZOS_TEST_WG=/work/main/build/bin/test_wg \
+#   ZOS_QEMU_ENV=ZOS_TEST_WG=/work/main/build/bin/test_common_wg \
 #   tests/qemu/run-guest.sh tests/qemu/kernel-wg.sh \
-#       /work/main/build/bin/test_wg /usr/bin/ip /usr/bin/ping /usr/bin/wg
+#       /work/main/build/bin/test_common_wg /usr/bin/ip /usr/bin/ping /usr/bin/wg
 #
 # ZOS_TEST_WG: the test binary's path (it must also be a HOST_PATH). Without
-# it the first */bin/test_wg found in the guest is used. /usr/bin/wg is
+# it the first */bin/test_common_wg found in the guest is used. /usr/bin/wg is
 # optional: it only prints the devices when the test fails. Exit status: the
 # test's (0 pass, non-zero fail; 2 when the binary is missing).
 set -u
@@ -17,7 +17,7 @@ set -u
 t0=$(cut -d' ' -f1 /proc/uptime)
 bin="${ZOS_TEST_WG:-}"
 if [ -z "$bin" ]; then
-  bin="$(find / -xdev -path '*/bin/test_wg' -type f 2>/dev/null | head -n 1)"
+  bin="$(find / -xdev -path '*/bin/test_common_wg' -type f 2>/dev/null | head -n 1)"
 fi
 if [ -z "$bin" ] || [ ! -x "$bin" ]; then
   echo "kernel-wg: test binary not found (ZOS_TEST_WG='${ZOS_TEST_WG:-}'); pass it as a HOST_PATH"
@@ -34,7 +34,7 @@ export ZOS_KWG_KEEP=1
 "$bin" "[kernel-live]" --warn NoTests --durations yes
 rc=$?
 t1=$(cut -d' ' -f1 /proc/uptime)
-echo "kernel-wg: test_wg [kernel-live] rc=$rc ($(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s guest uptime)"
+echo "kernel-wg: test_common_wg [kernel-live] rc=$rc ($(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s guest uptime)"
 
 if [ "$rc" != 0 ]; then
   for ns in zt-kwg-a zt-kwg-b; do

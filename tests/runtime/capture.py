@@ -12,9 +12,8 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rtlib as rt  # noqa: E402
-import runtimes  # noqa: E402
+import rtlib as rt
+import runtimes
 
 N = 0x30
 

@@ -16,11 +16,9 @@ docs/runtimes.md says. Exit 77 = skipped (not root / containerd missing).
 
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rtlib as rt  # noqa: E402
-import runtimes  # noqa: E402
+import rtlib as rt
+import runtimes
 
 N = 0x10
 

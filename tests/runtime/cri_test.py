@@ -20,12 +20,10 @@ Remove, K8S_POD_NAMESPACE) as docs/runtimes.md says. Exit 77 = skipped.
 """
 
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rtlib as rt  # noqa: E402
-import crilib  # noqa: E402
+import rtlib as rt
+import crilib
 
 NA, NB = 0x40, 0x41
 

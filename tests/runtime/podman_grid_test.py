@@ -10,11 +10,9 @@ other over IPv4 and IPv6 through the NRs' WireGuard link. Exit 77 = skipped.
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rtlib as rt  # noqa: E402
-import runtimes  # noqa: E402
+import rtlib as rt
+import runtimes
 
 NA, NB = 0x12, 0x13
 

@@ -13,11 +13,9 @@ no lease, host veth or container netns left behind. Exit 77 = skipped.
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import rtlib as rt  # noqa: E402
-import runtimes  # noqa: E402
+import rtlib as rt
+import runtimes
 
 N = 0x11
 STATIC = "10.13.17.50"

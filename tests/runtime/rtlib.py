@@ -22,16 +22,14 @@ import sys
 import tempfile
 import time
 
+from zostest import Cleanup, log  # noqa: F401 (rt.Cleanup, rt.log for the scripts)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGIN_DIR = os.environ.get("ZOS_PLUGIN_DIR") or os.path.join(ROOT, "build", "bin")
 REF_DIR = "/usr/lib/cni"
 ZOS_PLUGINS = ("zos-nr", "zos-ipam", "zos-nft")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 IMAGE = "docker.io/library/zt-busybox:latest"
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 class Skip(Exception):
@@ -69,26 +67,6 @@ def main(test):
     finally:
         c.run()
     sys.exit(rc)
-
-
-class Cleanup:
-    def __init__(self):
-        self.steps = []
-
-    def add(self, fn, *a, **kw):
-        self.steps.append((fn, a, kw))
-
-    def run(self):
-        # Signals during cleanup must not stop it half-way.
-        old = signal.signal(signal.SIGTERM, signal.SIG_IGN), signal.signal(signal.SIGINT, signal.SIG_IGN)
-        while self.steps:
-            fn, a, kw = self.steps.pop()
-            try:
-                fn(*a, **kw)
-            except Exception as e:  # keep going: report, then the next step
-                log(f"cleanup: {getattr(fn, '__name__', fn)}: {e}")
-        signal.signal(signal.SIGTERM, old[0])
-        signal.signal(signal.SIGINT, old[1])
 
 
 def run(argv, check=True, env=None, input=None, timeout=120, quiet=False):

@@ -9,12 +9,14 @@
 
 #include <cstdio>
 
+#include "common/log/log.h"
 #include "common/sys/exec.h"
 #include <filesystem>
 #include <stdexcept>
 
 namespace zos::test {
 
+using nlohmann::json;
 
 TempDir::TempDir() {
   char tmpl[] = "/tmp/zos-test-XXXXXX";
@@ -49,6 +51,59 @@ std::string sh_out(const std::string& cmd) {
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
   ::pclose(f);
   return out;
+}
+
+void quiet_logger() {
+  static bool done = [] {
+    log::init("test");
+    log::configure({"off", ""});
+    return true;
+  }();
+  (void)done;
+}
+
+cni::Error error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const cni::Error& e) {
+    return e;
+  }
+  FAIL("no cni::Error thrown");
+  return cni::Error(0, "");
+}
+
+int code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const cni::Error& e) {
+    return e.code();
+  }
+  return 0;
+}
+
+int code_of(const Exec& r) {
+  if (r.status == 0) return 0;
+  json j = json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("code")) return -1;
+  return j["code"].get<int>();
+}
+
+std::string msg_of(const Exec& r) {
+  json j = json::parse(r.out, nullptr, false);
+  return j.is_discarded() || !j.is_object() ? r.out : j.value("msg", "");
+}
+
+json out_json(const Exec& r) {
+  ZOS_SHOW(r);
+  json j = json::parse(r.out, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+json succeeded(const Exec& r) {
+  ZOS_SHOW(r);
+  REQUIRE(r.status == 0);
+  return out_json(r);
 }
 
 }  // namespace zos::test

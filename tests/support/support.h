@@ -1,5 +1,7 @@
 // Shared test helpers: root detection, temp dirs, running a plugin binary as
-// a runtime would (env + stdin, capture stdout/stderr and exit status).
+// a runtime would (env + stdin, capture stdout/stderr and exit status), and
+// what a test reads from a CNI error (thrown, or printed by a plugin).
+// The one namespace fixture is support/netns.h.
 #pragma once
 
 #include <unistd.h>
@@ -8,9 +10,13 @@
 #include <cstdlib>
 
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "common/cni/error.h"
 
 namespace zos::test {
 
@@ -61,5 +67,28 @@ std::string bin(const std::string& name);
 int sh(const std::string& cmd);
 // Runs a shell command and returns its stdout.
 std::string sh_out(const std::string& cmd);
+
+// Turns the process logger off, once (code under test that logs on purpose,
+// e.g. cni::run, which a plugin's main() would have set up).
+void quiet_logger();
+
+// The cni::Error `f` throws; fails the test when it throws none.
+cni::Error error_of(const std::function<void()>& f);
+// The code of the cni::Error `f` throws; 0 when it throws none.
+int code_of(const std::function<void()>& f);
+
+// Makes `r` (an Exec) show its output when an assertion on it fails.
+#define ZOS_SHOW(r) INFO("status " << (r).status << "\nstdout: " << (r).out << "\nstderr: " << (r).err)
+
+// A plugin's run: the error code printed on stdout (0 when the call
+// succeeded, -1 when stdout is not a CNI error) and its message (stdout
+// itself when that is not JSON).
+int code_of(const Exec& r);
+std::string msg_of(const Exec& r);
+// Parsed stdout; fails the test, showing the output, when it is not JSON.
+nlohmann::json out_json(const Exec& r);
+// The result of a call that must have succeeded (status 0, JSON on stdout);
+// fails the test, showing the output, otherwise.
+nlohmann::json succeeded(const Exec& r);
 
 }  // namespace zos::test

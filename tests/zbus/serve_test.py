@@ -25,6 +25,8 @@ import time
 import traceback
 import uuid
 
+from zostest import Failed, check, netns_add, netns_del, run as run_in
+
 try:
     import msgpack
     import redis
@@ -50,16 +52,6 @@ def network(net_id, n, version):
             "resources": [{"node_id": {"id": NODE_ID}, "prefix": prefix(n), "peers": []}]}
 
 
-class Failed(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failed(what)
-    print(f"ok   {what}")
-
-
 class World:
     """The temp dir, redis-server, the node netns and the server; close()
     removes all of it."""
@@ -74,12 +66,10 @@ class World:
         self.redis_proc = None
         self.server = None
         self.server_log = os.path.join(self.tmp, "serve.log")
-        subprocess.run(["ip", "netns", "add", self.node], check=True)
-        self.sh(["ip", "link", "set", "lo", "up"])
+        netns_add(self.node)
 
     def sh(self, argv, ns=None, check_rc=True):
-        full = ["nsenter", f"--net=/run/netns/{ns or self.node}"] + argv
-        return subprocess.run(full, check=check_rc, capture_output=True, text=True)
+        return run_in(argv, ns=ns or self.node, check_rc=check_rc)
 
     def start_redis(self):
         self.redis_proc = subprocess.Popen(
@@ -119,9 +109,9 @@ class World:
             # The NR by the plugin itself, then whatever is still there.
             self.sh([self.zos_nr, "delete", f, "--node", NODE_ID, "--data-dir", os.path.join(self.tmp, "cleanup")],
                     check_rc=False)
-            subprocess.run(["ip", "netns", "delete", netns], capture_output=True)
+            netns_del(netns)
         self.stop_redis()
-        subprocess.run(["ip", "netns", "delete", self.node], capture_output=True)
+        netns_del(self.node)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

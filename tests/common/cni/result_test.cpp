@@ -4,8 +4,10 @@
 #include "common/cni/error.h"
 #include "common/cni/result.h"
 #include "common/cni/version.h"
+#include "support/support.h"
 
 using namespace zos::cni;
+using zos::test::error_of;
 using nlohmann::json;
 namespace ip = zos::ip;
 
@@ -95,15 +97,6 @@ json expected(const std::string& from, const std::string& to) {
   return j;
 }
 
-Error error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no cni::Error thrown");
-  return Error(0, "");
-}
 
 Error parse_error(const json& j, const std::string& version) {
   return error_of([&] { Result::parse(j, version); });

@@ -12,6 +12,7 @@
 #include "common/sys/netns.h"
 #include "common/wg/wg.h"
 #include "common/wg/wg_kernel.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
@@ -217,21 +218,9 @@ TEST_CASE("wg backend choice: kernel when the module is there, else userspace", 
 
 TEST_CASE("wg kernel backend: create, configure, read back (where the module exists)", "[wg][root]") {
   ZOS_REQUIRE_ROOT();
-  const std::string ns = "zt-wg-" + std::to_string(::getpid()) + "-k";
-  sys::delete_named_netns(ns);
-  REQUIRE(sys::create_named_netns(ns));
-  struct Cleanup {
-    std::string ns;
-    ~Cleanup() {
-      try {
-        sys::delete_named_netns(ns);
-      } catch (...) {
-      }
-    }
-  } cleanup{ns};
-  auto fd = sys::open_netns(ns);
+  test::Netns ns("wg", "k");
   KernelBackend k;
-  sys::in_netns(fd.get(), [&] {
+  ns.run([&] {
     if (!KernelBackend::available()) {
       // The link kind is unknown to this kernel: the request is refused, not
       // mangled.

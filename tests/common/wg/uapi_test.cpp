@@ -15,10 +15,12 @@
 #include "common/sys/syscall.h"
 #include "common/wg/wg.h"
 #include "common/wg/wg_uapi.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
 using namespace zos::wg;
+using zos::test::Netns;
 using zos::test::sh;
 using zos::test::sh_out;
 
@@ -41,36 +43,12 @@ bool can_run() {
   return true;
 }
 
-// A named namespace zt-wg-<pid>-<tag>, deleted on scope exit.
-class Ns {
- public:
-  explicit Ns(const std::string& tag) : name_("zt-wg-" + std::to_string(::getpid()) + "-" + tag) {
-    sys::delete_named_netns(name_);
-    if (!sys::create_named_netns(name_)) throw std::runtime_error("netns " + name_ + " exists");
-    fd_ = sys::open_netns(name_);
-    run("ip link set lo up");
-  }
-  ~Ns() {
-    fd_.reset();
-    try {
-      sys::delete_named_netns(name_);
-    } catch (...) {
-    }
-  }
-  const std::string& name() const { return name_; }
-  int fd() const { return fd_.get(); }
-  // A command inside the namespace; its exit status.
-  int run(const std::string& cmd) const { return sh("nsenter --net=/run/netns/" + name_ + " " + cmd + " >/dev/null 2>&1"); }
-  std::string out(const std::string& cmd) const { return sh_out("nsenter --net=/run/netns/" + name_ + " " + cmd + " 2>&1"); }
-  template <class F>
-  decltype(auto) in(F&& f) const {
-    return sys::in_netns(fd_.get(), std::forward<F>(f));
-  }
-
- private:
-  std::string name_;
-  sys::Fd fd_;
-};
+// A namespace zt-wg-<pid>-<tag> (the shared fixture), its loopback up.
+Netns wg_ns(const std::string& tag) {
+  Netns n("wg", tag);
+  n.sh("ip link set lo up");
+  return n;
+}
 
 // Stops the wireguard-go processes this test started (only those: the
 // backend's recorded pids) even when a check fails. Declared after the
@@ -88,9 +66,9 @@ struct Stopper {
 
 std::string link_name(char tag) { return "zt-wg" + std::to_string(::getpid() % 1000000) + tag; }
 
-bool ping(const Ns& ns, const std::string& to, int tries = 5) {
+bool ping(const Netns& ns, const std::string& to, int tries = 5) {
   for (int i = 0; i < tries; ++i)
-    if (ns.run("ping -c 1 -W 2 " + to) == 0) return true;
+    if (ns.sh("ping -c 1 -W 2 " + to) == 0) return true;
   return false;
 }
 
@@ -128,26 +106,26 @@ TEST_CASE("wg userspace: tunnel between two namespaces with wireguard-go", "[wg]
   ZOS_REQUIRE_ROOT();
   if (!can_run()) return;
   test::TempDir state;
-  Ns a("a"), b("b"), c("c");
+  Netns a = wg_ns("a"), b = wg_ns("b"), c = wg_ns("c");
   UapiBackend wg(state.path());
   const std::string wa = link_name('a'), wb = link_name('b');
   Stopper stopper{wg, {wa, wb}};
 
   // Underlay: a veth between a and b.
-  REQUIRE(a.run("ip link add va type veth peer name vb netns " + b.name()) == 0);
-  REQUIRE(a.run("ip addr add 192.168.250.1/24 dev va") == 0);
-  REQUIRE(b.run("ip addr add 192.168.250.2/24 dev vb") == 0);
-  REQUIRE(a.run("ip link set va up") == 0);
-  REQUIRE(b.run("ip link set vb up") == 0);
+  REQUIRE(a.sh("ip link add va type veth peer name vb netns " + b.name()) == 0);
+  REQUIRE(a.sh("ip addr add 192.168.250.1/24 dev va") == 0);
+  REQUIRE(b.sh("ip addr add 192.168.250.2/24 dev vb") == 0);
+  REQUIRE(a.sh("ip link set va up") == 0);
+  REQUIRE(b.sh("ip link set vb up") == 0);
 
-  REQUIRE(a.in([&] { return wg.create(wa); }));
-  REQUIRE(b.in([&] { return wg.create(wb); }));
-  CHECK_FALSE(a.in([&] { return wg.create(wa); }));  // running: "exists"
-  CHECK_FALSE(c.in([&] { return wg.create(wa); }));  // from anywhere: the socket is machine-wide
+  REQUIRE(a.run([&] { return wg.create(wa); }));
+  REQUIRE(b.run([&] { return wg.create(wb); }));
+  CHECK_FALSE(a.run([&] { return wg.create(wa); }));  // running: "exists"
+  CHECK_FALSE(c.run([&] { return wg.create(wa); }));  // from anywhere: the socket is machine-wide
   REQUIRE(wg.process(wa));
   CHECK(exists(UapiBackend::socket_path(wa)));
   // The TUN link is where the process started.
-  CHECK(a.in([&] { nl::Socket s; return nl::get_link(s, wa); })->kind == "tun");
+  CHECK(a.run([&] { nl::Socket s; return nl::get_link(s, wa); })->kind == "tun");
 
   const Key ka = generate_private_key(), kb = generate_private_key(), kc = generate_private_key();
   const Key pa = public_key_of(ka), pb = public_key_of(kb), pc = public_key_of(kc);
@@ -164,10 +142,10 @@ TEST_CASE("wg userspace: tunnel between two namespaces with wireguard-go", "[wg]
   cb.peers = {peer(pa, Endpoint{*ip::Addr::parse("192.168.250.1"), 51820}, {pfx("10.99.0.1/32")})};
   wg.configure(cb);
 
-  REQUIRE(a.run("ip addr add 10.99.0.1/24 dev " + wa) == 0);
-  REQUIRE(a.run("ip link set " + wa + " up") == 0);
-  REQUIRE(b.run("ip addr add 10.99.0.2/24 dev " + wb) == 0);
-  REQUIRE(b.run("ip link set " + wb + " up") == 0);
+  REQUIRE(a.sh("ip addr add 10.99.0.1/24 dev " + wa) == 0);
+  REQUIRE(a.sh("ip link set " + wa + " up") == 0);
+  REQUIRE(b.sh("ip addr add 10.99.0.2/24 dev " + wb) == 0);
+  REQUIRE(b.sh("ip link set " + wb + " up") == 0);
   REQUIRE(ping(a, "10.99.0.2"));
 
   DeviceState st = wg.get(wa);
@@ -231,31 +209,31 @@ TEST_CASE("wg userspace: tunnel between two namespaces with wireguard-go", "[wg]
 
   // Move the link into a third namespace: clear traffic flows there, the
   // encrypted UDP still leaves from namespace a.
-  a.in([&] {
+  a.run([&] {
     nl::Socket s;
     auto l = nl::get_link(s, wa);
     REQUIRE(l);
     nl::set_netns(s, l->index, c.fd());
   });
-  CHECK_FALSE(a.in([&] { nl::Socket s; return nl::get_link(s, wa); }));
-  REQUIRE(c.run("ip addr add 10.99.0.1/24 dev " + wa) == 0);
-  REQUIRE(c.run("ip link set " + wa + " up") == 0);
+  CHECK_FALSE(a.run([&] { nl::Socket s; return nl::get_link(s, wa); }));
+  REQUIRE(c.sh("ip addr add 10.99.0.1/24 dev " + wa) == 0);
+  REQUIRE(c.sh("ip link set " + wa + " up") == 0);
   const uint64_t rx_before = wg.get(wa).peers.at(0).rx_bytes;
   REQUIRE(ping(c, "10.99.0.2"));
   CHECK(wg.get(wa).peers.at(0).rx_bytes > rx_before);
-  CHECK(a.out("ss -Hunl") .find(":51820") != std::string::npos);
-  CHECK(c.out("ss -Hunl").find(":51820") == std::string::npos);
-  CHECK(c.run("ping -c 1 -W 1 192.168.250.2") != 0);  // c has no underlay at all
+  CHECK(a.sh_out("ss -Hunl") .find(":51820") != std::string::npos);
+  CHECK(c.sh_out("ss -Hunl").find(":51820") == std::string::npos);
+  CHECK(c.sh("ping -c 1 -W 1 192.168.250.2") != 0);  // c has no underlay at all
 
   // remove(): stops exactly that process, its socket goes, the link goes.
   const pid_t pid = wg.process(wa)->pid;
-  CHECK(c.in([&] { return wg.remove(wa); }));
+  CHECK(c.run([&] { return wg.remove(wa); }));
   CHECK(wait_dead(pid));
   CHECK_FALSE(wg.process(wa));
   CHECK_FALSE(exists(UapiBackend::socket_path(wa)));
   CHECK_FALSE(exists(state / (wa + ".pid")));
-  CHECK_FALSE(c.in([&] { nl::Socket s; return nl::get_link(s, wa); }));
-  CHECK_FALSE(c.in([&] { return wg.remove(wa); }));
+  CHECK_FALSE(c.run([&] { nl::Socket s; return nl::get_link(s, wa); }));
+  CHECK_FALSE(c.run([&] { return wg.remove(wa); }));
   CHECK_THROWS_AS(wg.get(wa), sys::SysError);
   // The other end is untouched.
   CHECK(wg.get(wb).peers.size() == 1);
@@ -265,12 +243,12 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
   ZOS_REQUIRE_ROOT();
   if (!can_run()) return;
   test::TempDir state;
-  Ns a("r");
+  Netns a = wg_ns("r");
   UapiBackend wg(state.path());
   const std::string w = link_name('r');
   Stopper stopper{wg, {w}};
 
-  REQUIRE(a.in([&] { return wg.create(w); }));
+  REQUIRE(a.run([&] { return wg.create(w); }));
   const auto first = wg.process(w);
   REQUIRE(first);
   REQUIRE(::kill(first->pid, SIGKILL) == 0);
@@ -283,12 +261,12 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
   CHECK_THROWS_AS(wg.get(w), sys::SysError);
   bool link_gone = false;
   for (int i = 0; i < 200 && !link_gone; ++i) {
-    link_gone = !a.in([&] { nl::Socket s; return nl::get_link(s, w).has_value(); });
+    link_gone = !a.run([&] { nl::Socket s; return nl::get_link(s, w).has_value(); });
     if (!link_gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(link_gone);
 
-  REQUIRE(a.in([&] { return wg.create(w); }));
+  REQUIRE(a.run([&] { return wg.create(w); }));
   const auto second = wg.process(w);
   REQUIRE(second);
   CHECK(second->pid != first->pid);
@@ -302,17 +280,17 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
 
   // A link of that name that no wireguard-go serves is not taken over.
   const std::string other = link_name('x');
-  REQUIRE(a.run("ip tuntap add name " + other + " mode tun") == 0);  // persistent, no process
-  CHECK_THROWS(a.in([&] { return wg.create(other); }));
+  REQUIRE(a.sh("ip tuntap add name " + other + " mode tun") == 0);  // persistent, no process
+  CHECK_THROWS(a.run([&] { return wg.create(other); }));
   CHECK_FALSE(wg.process(other));
 
   // Deleting the namespace that holds the moved TUN link ends the process.
   const std::string w2 = link_name('d');
   stopper.names.push_back(w2);
   {
-    Ns e("e");
-    REQUIRE(a.in([&] { return wg.create(w2); }));
-    a.in([&] {
+    Netns e = wg_ns("e");
+    REQUIRE(a.run([&] { return wg.create(w2); }));
+    a.run([&] {
       nl::Socket s;
       nl::set_netns(s, nl::get_link(s, w2)->index, e.fd());
     });
@@ -326,8 +304,8 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
   const std::string w3 = link_name('s');
   stopper.names.push_back(w3);
   {
-    Ns d("d");
-    REQUIRE(d.in([&] { return wg.create(w3); }));
+    Netns d = wg_ns("d");
+    REQUIRE(d.run([&] { return wg.create(w3); }));
   }
   const auto p3 = wg.process(w3);
   REQUIRE(p3);
@@ -340,14 +318,14 @@ TEST_CASE("wg userspace: a dead process is detected and started again", "[wg][ro
 TEST_CASE("wg userspace: a binary that fails to start is reported", "[wg][root]") {
   ZOS_REQUIRE_ROOT();
   test::TempDir state;
-  Ns a("f");
+  Netns a = wg_ns("f");
   UapiBackend wg(state.path());
   ::setenv("ZOS_WIREGUARD_GO", "/bin/false", 1);
   struct Unset {
     ~Unset() { ::unsetenv("ZOS_WIREGUARD_GO"); }
   } unset;
   try {
-    a.in([&] { return wg.create(link_name('f')); });
+    a.run([&] { return wg.create(link_name('f')); });
     FAIL("started /bin/false as wireguard-go");
   } catch (const sys::SysError& e) {
     CHECK(std::string(e.what()).find("exited") != std::string::npos);

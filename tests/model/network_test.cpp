@@ -3,7 +3,7 @@
 
 #include "common/cni/error.h"
 #include "common/sys/file.h"
-#include "ipam/network_support.h"
+#include "model/network_support.h"
 #include "model/network.h"
 #include "support/support.h"
 

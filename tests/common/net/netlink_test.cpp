@@ -6,18 +6,18 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "common/nstest.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
 #include "common/net/nl.h"
 #include "common/net/route.h"
 #include "common/net/sysctl.h"
 #include "common/sys/syscall.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
 using namespace zos::nl;
-using zos::test::ScratchNetns;
+using zos::test::Netns;
 
 namespace {
 
@@ -67,7 +67,7 @@ TEST_CASE("sysctl keys in both spellings", "[netlink][sysctl]") {
 
 TEST_CASE("link lookups: absent is a value", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("lk");
+  Netns a("nl", "lk");
   auto s = a.socket();
   auto lo = get_link(s, "lo");
   REQUIRE(lo);
@@ -87,7 +87,7 @@ TEST_CASE("link lookups: absent is a value", "[netlink][root]") {
 
 TEST_CASE("bridges", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("br");
+  Netns a("nl", "br");
   auto s = a.socket();
 
   REQUIRE(create_bridge(s, "br-010a-0", {.mtu = 1400, .mac = "02:00:00:00:0a:01"}));
@@ -120,7 +120,7 @@ TEST_CASE("bridges", "[netlink][root]") {
 
 TEST_CASE("veth pairs across namespaces, master, mtu, mac, rename, netns", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("va"), b("vb");
+  Netns a("nl", "va"), b("nl", "vb");
   auto sa = a.socket();
   auto sb = b.socket();
 
@@ -203,7 +203,7 @@ TEST_CASE("veth pairs across namespaces, master, mtu, mac, rename, netns", "[net
 
 TEST_CASE("addresses, both families", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("ad"), b("ad2");
+  Netns a("nl", "ad"), b("nl", "ad2");
   auto s = a.socket();
   REQUIRE(create_veth(s, "v0", "v0p", {.peer_netns_fd = b.fd()}));
   const int idx = get_link(s, "v0")->index;
@@ -252,7 +252,7 @@ TEST_CASE("addresses, both families", "[netlink][root]") {
 
 TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("rt"), b("rt2");
+  Netns a("nl", "rt"), b("nl", "rt2");
   auto s = a.socket();
   REQUIRE(create_veth(s, "v0", "v0p", {.peer_netns_fd = b.fd()}));
   const int idx = get_link(s, "v0")->index;
@@ -337,7 +337,7 @@ TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
 
 TEST_CASE("sysctl inside a namespace does not touch the host", "[netlink][sysctl][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("sc");
+  Netns a("nl", "sc");
   const std::string host_before = sysctl_get("net/ipv4/ip_forward");
   const std::string want = host_before == "1" ? "0" : "1";
   a.run([&] {

@@ -7,11 +7,11 @@
 
 #include "common/net/nfnl.h"
 #include "common/sys/netns.h"
-#include "common/nstest.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
-using zos::test::NetnsCleanup;
+using zos::test::Netns;
 
 TEST_CASE("nfnl: nftables family names", "[nfnl]") {
   CHECK(nfnl::family("inet") == 1);  // NFPROTO_INET
@@ -25,14 +25,9 @@ TEST_CASE("nfnl: nftables family names", "[nfnl]") {
 
 TEST_CASE("nfnl: tables and chains the nft CLI made", "[nfnl][root]") {
   ZOS_REQUIRE_ROOT();
-  NetnsCleanup ns{"zt-nc-" + std::to_string(::getpid()) + "-nfnl"};
-  sys::delete_named_netns(ns.name);
-  REQUIRE(sys::create_named_netns(ns.name));
-  auto fd = sys::open_netns(ns.name);
-  auto nft = [&](const std::string& cmd) {
-    REQUIRE(test::sh("nsenter --net=/run/netns/" + ns.name + " nft '" + cmd + "'") == 0);
-  };
-  auto in_ns = [&](auto f) { return sys::in_netns(fd.get(), f); };
+  Netns ns("nc", "nfnl");
+  auto nft = [&](const std::string& cmd) { REQUIRE(test::sh(ns.in() + "nft '" + cmd + "'") == 0); };
+  auto in_ns = [&](auto f) { return ns.run(f); };
 
   CHECK_FALSE(in_ns([] { return nfnl::table_exists("inet zt-nfnl"); }));
   CHECK(in_ns([] { return nfnl::chains("inet zt-nfnl"); }).empty());

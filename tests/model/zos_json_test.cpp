@@ -4,7 +4,7 @@
 
 #include "common/cni/error.h"
 #include "common/sys/file.h"
-#include "ipam/network_support.h"
+#include "model/network_support.h"
 #include "model/network.h"
 
 using namespace zos;

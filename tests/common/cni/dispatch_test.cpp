@@ -4,24 +4,15 @@
 
 #include "common/cni/plugin.h"
 #include "common/cni/version.h"
-#include "common/log/log.h"
 #include "common/sys/syscall.h"
+#include "support/support.h"
 
 using namespace zos::cni;
 using nlohmann::json;
 using Environ = std::map<std::string, std::string>;
+using zos::test::quiet_logger;
 
 namespace {
-
-// run() logs through the process logger, which a plugin's main() sets up.
-void quiet_logger() {
-  static bool done = [] {
-    zos::log::init("test_cni");
-    zos::log::configure({"off", ""});
-    return true;
-  }();
-  (void)done;
-}
 
 Environ env_for(const std::string& cmd) {
   return {{"CNI_COMMAND", cmd},

@@ -3,23 +3,16 @@
 
 #include "common/cni/error.h"
 #include "model/plan.h"
+#include "support/support.h"
 
 using namespace zos;
+using zos::test::code_of;
 using zos::model::Plan;
 
 namespace {
 
 ip::Prefix P(const char* s) { return *ip::Prefix::parse(s); }
 ip::Addr A(const char* s) { return *ip::Addr::parse(s); }
-
-int code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const cni::Error& e) {
-    return e.code();
-  }
-  return 0;
-}
 
 }  // namespace
 

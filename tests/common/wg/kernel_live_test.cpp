@@ -13,10 +13,12 @@
 
 #include "common/sys/netns.h"
 #include "common/wg/wg.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
 using namespace zos::wg;
+using zos::test::Netns;
 using zos::test::sh;
 
 namespace {
@@ -30,19 +32,17 @@ constexpr uint16_t kPortB = 51822;
 ip::Addr addr(const std::string& s) { return *ip::Addr::parse(s); }
 ip::Prefix pfx(const std::string& s) { return *ip::Prefix::parse(s); }
 
-// Both namespaces, made with `ip netns add`, deleted (with their links) at the
-// end whatever happens.
+// Both namespaces, under the names the qemu guest script knows, deleted
+// (with their links) at the end whatever happens.
 struct Namespaces {
-  Namespaces() {
-    drop();
-    REQUIRE(sh("ip netns add " + kNsA) == 0);
-    REQUIRE(sh("ip netns add " + kNsB) == 0);
-  }
+  Netns a{Netns::Named{kNsA}}, b{Netns::Named{kNsB}};
   // ZOS_KWG_KEEP=1 (the qemu guest script) keeps them for a post-mortem.
-  ~Namespaces() {
-    if (!std::getenv("ZOS_KWG_KEEP")) drop();
+  Namespaces() {
+    if (std::getenv("ZOS_KWG_KEEP")) {
+      a.keep();
+      b.keep();
+    }
   }
-  static void drop() { sh("ip netns del " + kNsA + " 2>/dev/null; ip netns del " + kNsB + " 2>/dev/null"); }
 };
 
 // A peer that exists only to fill the device: distinct, deterministic keys.

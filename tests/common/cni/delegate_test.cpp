@@ -7,23 +7,15 @@
 #include <sstream>
 
 #include "common/cni/delegate.h"
-#include "common/log/log.h"
 #include "support/support.h"
 
 using namespace zos::cni;
 using nlohmann::json;
+using zos::test::error_of;
+using zos::test::quiet_logger;
 using zos::test::TempDir;
 
 namespace {
-
-void quiet_logger() {
-  static bool done = [] {
-    zos::log::init("test_cni");
-    zos::log::configure({"off", ""});
-    return true;
-  }();
-  (void)done;
-}
 
 void write_file(const std::string& path, const std::string& text, mode_t mode) {
   {
@@ -106,15 +98,6 @@ int count_lines(const std::string& s, const std::string& line) {
   return n;
 }
 
-Error error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no cni::Error thrown");
-  return Error(0, "");
-}
 
 }  // namespace
 

@@ -6,18 +6,14 @@
 
 #include "common/cni/error.h"
 #include "model/network.h"
+#include "support/support.h"
 
 namespace zos::test {
 
 // The error Network::parse raises for `j`; fails the test when it accepts it.
 inline cni::Error parse_error(const nlohmann::json& j) {
-  try {
-    model::Network::parse(j);
-  } catch (const cni::Error& e) {
-    return e;
-  }
-  FAIL("parse accepted " << j.dump());
-  return cni::Error(0, "");
+  INFO("parsing " << j.dump());
+  return error_of([&] { model::Network::parse(j); });
 }
 
 }  // namespace zos::test

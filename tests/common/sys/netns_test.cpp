@@ -16,13 +16,12 @@
 #include "common/net/link.h"
 #include "common/sys/netns.h"
 #include "common/sys/syscall.h"
-#include "common/nstest.h"
+#include "support/netns.h"
 #include "support/support.h"
 
 using namespace zos;
-using zos::test::NetnsCleanup;
-using zos::test::ScratchNetns;
-using zos::test::scratch_netns_name;
+using zos::test::Netns;
+using zos::test::netns_name;
 
 namespace {
 
@@ -104,7 +103,7 @@ TEST_CASE("netns_path maps bare names to /run/netns", "[netns]") {
 }
 
 TEST_CASE("an absent namespace is a value, not an error", "[netns]") {
-  const std::string name = scratch_netns_name("absent");
+  const std::string name = netns_name("nl", "absent");
   CHECK_FALSE(sys::open_netns_if_exists(name).has_value());
   CHECK_FALSE(sys::open_netns_if_exists("/nonexistent/dir/ns").has_value());
   CHECK_FALSE(sys::netns_exists(name));
@@ -132,8 +131,8 @@ TEST_CASE("open_netns refuses files that are not network namespaces", "[netns]")
 
 TEST_CASE("create, find and delete a named namespace", "[netns][root]") {
   ZOS_REQUIRE_ROOT();
-  const std::string name = scratch_netns_name("a");
-  NetnsCleanup cleanup{name};
+  const std::string name = netns_name("nl", "a");
+  auto cleanup = Netns::adopt(name);
   const auto host = sys::current_netns_id();
 
   REQUIRE(sys::create_named_netns(name));
@@ -168,19 +167,19 @@ TEST_CASE("create, find and delete a named namespace", "[netns][root]") {
 
 TEST_CASE("two named namespaces are distinct", "[netns][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("d1"), b("d2");
+  Netns a("nl", "d1"), b("nl", "d2");
   CHECK(sys::netns_id(a.fd()) != sys::netns_id(b.fd()));
   CHECK(sys::netns_id(a.fd()) != sys::current_netns_id());
 }
 
 TEST_CASE("a leftover empty file under /run/netns is reused", "[netns][root]") {
   ZOS_REQUIRE_ROOT();
-  const std::string name = scratch_netns_name("left");
+  const std::string name = netns_name("nl", "left");
   const std::string path = "/run/netns/" + name;
-  NetnsCleanup cleanup{name};
+  auto cleanup = Netns::adopt(name);
   {
     // Make sure /run/netns exists (a throwaway namespace creates it).
-    ScratchNetns warmup("warm");
+    Netns warmup("nl", "warm");
   }
   touch(path);
   REQUIRE(file_exists(path));
@@ -198,10 +197,10 @@ TEST_CASE("a leftover empty file under /run/netns is reused", "[netns][root]") {
 
 TEST_CASE("a non-empty foreign file under /run/netns is not taken over", "[netns][root]") {
   ZOS_REQUIRE_ROOT();
-  const std::string name = scratch_netns_name("foreign");
+  const std::string name = netns_name("nl", "foreign");
   const std::string path = "/run/netns/" + name;
-  NetnsCleanup cleanup{name};
-  { ScratchNetns warmup("warm"); }
+  auto cleanup = Netns::adopt(name);
+  { Netns warmup("nl", "warm"); }
   touch(path, "not a namespace");
   try {
     sys::create_named_netns(name);
@@ -253,7 +252,7 @@ TEST_CASE("a plain /run/netns: a netns already in it stays removable", "[netns][
 
 TEST_CASE("in_netns switches and always switches back", "[netns][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("sw1"), b("sw2");
+  Netns a("nl", "sw1"), b("nl", "sw2");
   const auto host = sys::current_netns_id();
   const auto ida = sys::netns_id(a.fd());
   const auto idb = sys::netns_id(b.fd());
