@@ -1,6 +1,7 @@
 #include "model/source.h"
 
 #include "common/cni/error.h"
+#include "common/sys/json.h"
 
 namespace zos::model {
 
@@ -11,10 +12,7 @@ namespace {
 [[noreturn]] void bad(const std::string& what) { throw cni::Error(cni::kInvalidConfig, what); }
 
 std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (!it->is_string()) bad(std::string(key) + " must be a string");
-  return it->get<std::string>();
+  return sys::string_field(j, key, [&] { bad(std::string(key) + " must be a string"); });
 }
 
 // The network of a pod namespace, "" when the operator gave it none.

@@ -1,8 +1,5 @@
 #include "common/cni/delegate.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "common/log/log.h"
 #include "common/sys/exec.h"
 #include "common/sys/json.h"
@@ -14,11 +11,7 @@ using nlohmann::json;
 std::string find_plugin(const std::string& type, const Env& env) {
   if (type.empty() || type.find('/') != std::string::npos)
     throw Error(kInvalidConfig, "plugin type \"" + type + "\" must be a plain file name");
-  for (const auto& dir : env.path_dirs()) {
-    std::string p = dir + "/" + type;
-    struct stat st;  // a folder of that name is not the plugin
-    if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0) return p;
-  }
+  if (auto p = sys::find_program(type, env.path_dirs())) return *p;
   throw Error(kInvalidConfig, "plugin \"" + type + "\" not found in CNI_PATH (" + env.path + ")");
 }
 
@@ -28,7 +21,7 @@ std::optional<Result> delegate(const std::string& type, const std::string& comma
   auto env = req.env.all;
   env["CNI_COMMAND"] = command;
   spdlog::debug("delegate {} {}", command, path);
-  auto r = sys::exec({path}, env, stdin_conf ? *stdin_conf : req.raw, {.capture_stderr = false});
+  auto r = sys::exec({path}, env, stdin_conf ? *stdin_conf : req.raw, {.stderr_to = sys::ExecOptions::Stderr::kInherit});
   if (r.status != 0) {
     json e = sys::parse_json_or_discarded(r.out);
     if (e.is_object() && e.contains("code") && e["code"].is_number_integer())
@@ -40,21 +33,6 @@ std::optional<Result> delegate(const std::string& type, const std::string& comma
   json j = sys::parse_json_or_discarded(r.out);
   if (j.is_discarded()) throw Error(kDecodeFailure, type + " ADD printed a result that is not JSON", r.out.substr(0, 512));
   return Result::parse(j, req.version);
-}
-
-DelegatedAdd::DelegatedAdd(std::string type, const Request& req, std::string stdin_conf)
-    : type_(std::move(type)), req_(req), conf_(std::move(stdin_conf)) {
-  result_ = *delegate(type_, "ADD", req_, &conf_);
-  armed_ = true;
-}
-
-DelegatedAdd::~DelegatedAdd() {
-  if (!armed_) return;
-  try {
-    delegate(type_, "DEL", req_, &conf_);
-  } catch (const std::exception& e) {
-    spdlog::error("undoing {} ADD failed: {}", type_, e.what());
-  }
 }
 
 }  // namespace zos::cni

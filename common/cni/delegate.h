@@ -18,23 +18,4 @@ std::string find_plugin(const std::string& type, const Env& env);
 std::optional<Result> delegate(const std::string& type, const std::string& command, const Request& req,
                                const std::string* stdin_conf = nullptr);
 
-// An ADD through the delegate that is undone (delegate DEL) unless dismissed:
-//   DelegatedAdd ipam(type, req);  ... ipam.dismiss();
-class DelegatedAdd {
- public:
-  DelegatedAdd(std::string type, const Request& req, std::string stdin_conf);
-  ~DelegatedAdd();
-  DelegatedAdd(const DelegatedAdd&) = delete;
-  DelegatedAdd& operator=(const DelegatedAdd&) = delete;
-  const Result& result() const { return result_; }
-  void dismiss() { armed_ = false; }
-
- private:
-  std::string type_;
-  const Request& req_;
-  std::string conf_;
-  Result result_;
-  bool armed_ = false;
-};
-
 }  // namespace zos::cni

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/cni/error.h"
+#include "common/sys/exec.h"
 #include "common/sys/json.h"
 
 namespace zos::cni {
@@ -112,17 +113,7 @@ Env Env::parse(const std::map<std::string, std::string>& environ) {
   return e;
 }
 
-std::vector<std::string> Env::path_dirs() const {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t end = path.find(':', pos);
-    if (end == std::string::npos) end = path.size();
-    if (end > pos) out.push_back(path.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
+std::vector<std::string> Env::path_dirs() const { return sys::split_path(path); }
 
 std::map<std::string, std::string> environ_map(char** envp) {
   std::map<std::string, std::string> m;

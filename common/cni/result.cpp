@@ -2,6 +2,7 @@
 
 #include "common/cni/error.h"
 #include "common/cni/version.h"
+#include "common/sys/json.h"
 
 namespace zos::cni {
 
@@ -17,10 +18,7 @@ const json* field(const json& j, const char* key) {
 }
 
 std::string str_field(const json& j, const char* key, const std::string& where) {
-  const json* v = field(j, key);
-  if (!v) return "";
-  if (!v->is_string()) bad(where + "." + key + " must be a string");
-  return v->get<std::string>();
+  return sys::string_field(j, key, [&] { bad(where + "." + key + " must be a string"); });
 }
 
 std::optional<int> int_field(const json& j, const char* key, const std::string& where) {

@@ -1,111 +1,157 @@
 #include "common/net/nfnl.h"
 
+// libnl first: it brings glibc's netinet/in.h, which must come before the
+// kernel's linux/in.h (through linux/netfilter.h).
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
-#include <linux/netlink.h>
 #include <endian.h>
 #include <sys/socket.h>
 
-#include <cstring>
+#include <cerrno>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
-#include "common/sys/fd.h"
 #include "common/sys/syscall.h"
 
+// Over libnl's core (the socket, messages, attributes and the receive loop
+// with callbacks), as common/net/nl is: no second netlink stack.
 namespace zos::nfnl {
 namespace {
 
 constexpr uint16_t msg_type(int nft_msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | nft_msg); }
 
-// One request: nlmsghdr, nfgenmsg, then string attributes.
-class Request {
+[[noreturn]] void nl_fail(const char* what, int nlerr) {
+  throw std::runtime_error(std::string("nfnetlink ") + what + ": " + nl_geterror(nlerr));
+}
+
+struct MsgFree {
+  void operator()(nl_msg* m) const { nlmsg_free(m); }
+};
+using Msg = std::unique_ptr<nl_msg, MsgFree>;
+
+// One request: nlmsghdr, nfgenmsg, then attributes.
+Msg request(int nft_msg, uint16_t flags, uint8_t family, uint16_t res_id = 0) {
+  const bool batch = nft_msg == NFNL_MSG_BATCH_BEGIN || nft_msg == NFNL_MSG_BATCH_END;
+  Msg m(nlmsg_alloc_simple(batch ? static_cast<uint16_t>(nft_msg) : msg_type(nft_msg), NLM_F_REQUEST | flags));
+  if (!m) throw std::bad_alloc();
+  nfgenmsg g{};
+  g.nfgen_family = family;
+  g.version = NFNETLINK_V0;
+  g.res_id = htobe16(res_id);
+  if (nlmsg_append(m.get(), &g, sizeof g, NLMSG_ALIGNTO) < 0) throw std::bad_alloc();
+  return m;
+}
+
+void put(int rc) {
+  if (rc < 0) nl_fail("message", rc);
+}
+
+// A NETLINK_NETFILTER socket and the receive loop. Each exchange ends at
+// the ack, the kernel's error or the end of a dump; the error is kept as a
+// positive errno (the kernel's own, not libnl's mapping of it).
+class Socket {
  public:
-  Request(int nft_msg, uint16_t flags, uint8_t family) {
-    buf_.resize(NLMSG_SPACE(sizeof(nfgenmsg)));
-    auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
-    h->nlmsg_type = nft_msg == NFNL_MSG_BATCH_BEGIN || nft_msg == NFNL_MSG_BATCH_END ? static_cast<uint16_t>(nft_msg)
-                                                                                    : msg_type(nft_msg);
-    h->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
-    h->nlmsg_seq = 1;
-    auto* g = static_cast<nfgenmsg*>(NLMSG_DATA(h));
-    g->nfgen_family = family;
-    g->version = NFNETLINK_V0;
+  Socket() : sk_own_(nl_socket_alloc()), cb_own_(nl_cb_alloc(NL_CB_DEFAULT)), sk_(sk_own_.get()), cb_(cb_own_.get()) {
+    if (!sk_ || !cb_) throw std::bad_alloc();
+    if (int rc = nl_connect(sk_, NETLINK_NETFILTER); rc < 0) nl_fail("connect", rc);
+    nl_socket_disable_auto_ack(sk_);  // the flags are the request's own
+    nl_socket_enable_msg_peek(sk_);  // dumps of many chains: a buffer as large as the datagram
+    nl_cb_set(cb_, NL_CB_VALID, NL_CB_CUSTOM, &Socket::on_valid, this);
+    nl_cb_set(cb_, NL_CB_FINISH, NL_CB_CUSTOM, &Socket::on_finish, this);
+    nl_cb_set(cb_, NL_CB_ACK, NL_CB_CUSTOM, &Socket::on_ack, this);
+    nl_cb_err(cb_, NL_CB_CUSTOM, &Socket::on_error, this);
   }
-  void put_string(uint16_t type, std::string_view s) {
-    size_t at = put_bytes(type, s.data(), s.size() + 1);  // with its NUL
-    buf_[at + NLA_HDRLEN + s.size()] = 0;
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  // Sends one request and hands every nftables message of the answer to
+  // `each`. Returns 0 or the kernel's error (positive errno).
+  int exchange(Msg m, const std::function<void(const nlmsghdr*)>& each) {
+    each_ = &each;
+    if (int rc = nl_send_auto(sk_, m.get()); rc < 0) nl_fail("send", rc);
+    return receive([this] { return done_; });
   }
-  // Returns the attribute's offset.
-  size_t put_bytes(uint16_t type, const void* data, size_t n) {
-    size_t at = buf_.size();
-    size_t len = NLA_HDRLEN + n;
-    buf_.resize(at + NLA_ALIGN(len));
-    nlattr a{static_cast<uint16_t>(len), type};
-    std::memcpy(buf_.data() + at, &a, sizeof a);
-    if (n) std::memcpy(buf_.data() + at + NLA_HDRLEN, data, n);
-    return at;
-  }
-  size_t begin_nested(uint16_t type) { return put_bytes(static_cast<uint16_t>(type | NLA_F_NESTED), nullptr, 0); }
-  void end_nested(size_t at) {
-    auto len = static_cast<uint16_t>(buf_.size() - at);
-    std::memcpy(buf_.data() + at, &len, sizeof len);
-  }
-  void set_seq(uint32_t seq) { reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_seq = seq; }
-  void set_res_id(uint16_t id) {
-    static_cast<nfgenmsg*>(NLMSG_DATA(reinterpret_cast<nlmsghdr*>(buf_.data())))->res_id = htobe16(id);
-  }
-  std::vector<char>& finish() {
-    reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_len = static_cast<uint32_t>(buf_.size());
-    return buf_;
+
+  // Sends `batch` (messages whose seq are set, in one datagram) and waits
+  // for the acks of seq [first, first + acks): after an error the kernel
+  // aborts the batch and no more acks come. Returns 0 or the first error.
+  int transact(const std::vector<Msg>& batch, uint32_t first, uint32_t acks) {
+    nl_socket_disable_seq_check(sk_);
+    first_ = first;
+    acks_ = acks;
+    std::vector<char> buf;
+    for (const auto& m : batch) {
+      const nlmsghdr* h = nlmsg_hdr(m.get());
+      buf.insert(buf.end(), reinterpret_cast<const char*>(h), reinterpret_cast<const char*>(h) + h->nlmsg_len);
+    }
+    if (int rc = nl_sendto(sk_, buf.data(), buf.size()); rc < 0) nl_fail("send", rc);
+    return receive([this] { return err_ != 0 || got_ >= acks_; });
   }
 
  private:
-  std::vector<char> buf_;
-};
-
-// Sends `req` on a fresh NETLINK_NETFILTER socket and hands every nftables
-// message of the answer to `each` until the ack or the end of the dump.
-// Returns 0, or the kernel's error as a positive errno.
-int exchange(Request& req, const std::function<void(const nlmsghdr*)>& each) {
-  sys::Fd fd(ZOS_SYSCALL(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)));
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  const auto& out = req.finish();
-  ZOS_SYSCALL(::sendto(fd.get(), out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel));
-  alignas(nlmsghdr) char buf[16384];
-  for (;;) {
-    ssize_t n = ZOS_SYSCALL(::recv(fd.get(), buf, sizeof buf, 0));
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != 1) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return 0;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) throw std::runtime_error("nfnetlink: short error message");
-        return -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-      }
-      if ((h->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES) each(h);
+  template <class Done>
+  int receive(Done done) {
+    while (!done()) {
+      int rc = nl_recvmsgs(sk_, cb_);
+      if (rc < 0 && rc != -NLE_INTR && rc != -NLE_AGAIN && !done()) nl_fail("receive", rc);
     }
+    return err_;
   }
-}
+  bool in_batch(const nlmsghdr* h) const { return h->nlmsg_seq >= first_ && h->nlmsg_seq < first_ + acks_; }
+
+  static int on_valid(nl_msg* m, void* arg) {
+    auto* self = static_cast<Socket*>(arg);
+    const nlmsghdr* h = nlmsg_hdr(m);
+    if (self->each_ && (h->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES) (*self->each_)(h);
+    return NL_OK;
+  }
+  static int on_finish(nl_msg*, void* arg) {
+    static_cast<Socket*>(arg)->done_ = true;
+    return NL_STOP;
+  }
+  static int on_ack(nl_msg* m, void* arg) {
+    auto* self = static_cast<Socket*>(arg);
+    if (self->acks_ == 0) self->done_ = true;
+    else if (self->in_batch(nlmsg_hdr(m))) ++self->got_;
+    return NL_STOP;
+  }
+  static int on_error(sockaddr_nl*, nlmsgerr* e, void* arg) {
+    auto* self = static_cast<Socket*>(arg);
+    if (self->acks_ != 0 && !self->in_batch(&e->msg)) return NL_SKIP;
+    if (!self->err_) self->err_ = -e->error;
+    self->done_ = true;
+    return NL_STOP;
+  }
+
+  struct SockFree {
+    void operator()(nl_sock* s) const { nl_socket_free(s); }
+  };
+  struct CbPut {
+    void operator()(nl_cb* c) const { nl_cb_put(c); }
+  };
+  std::unique_ptr<nl_sock, SockFree> sk_own_;
+  std::unique_ptr<nl_cb, CbPut> cb_own_;
+  nl_sock* sk_;
+  nl_cb* cb_;
+  const std::function<void(const nlmsghdr*)>* each_ = nullptr;
+  bool done_ = false;
+  int err_ = 0;
+  uint32_t first_ = 0, acks_ = 0, got_ = 0;
+};
 
 // The string attribute `type` of an nftables message ("" when absent).
 std::string_view attr_string(const nlmsghdr* h, uint16_t type) {
-  const char* p = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
-  const char* end = reinterpret_cast<const char*>(h) + h->nlmsg_len;
-  while (p + NLA_HDRLEN <= end) {
-    nlattr a;
-    std::memcpy(&a, p, sizeof a);
-    if (a.nla_len < NLA_HDRLEN || p + a.nla_len > end) break;
-    if ((a.nla_type & NLA_TYPE_MASK) == type) {
-      std::string_view s(p + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
-      return s.substr(0, s.find('\0'));
-    }
-    p += NLA_ALIGN(a.nla_len);
-  }
-  return {};
+  nlattr* a = nlmsg_find_attr(const_cast<nlmsghdr*>(h), sizeof(nfgenmsg), type);
+  if (!a) return {};
+  std::string_view v(static_cast<const char*>(nla_data(a)), static_cast<size_t>(nla_len(a)));
+  return v.substr(0, v.find('\0'));
 }
 
 void check_name(std::string_view name) {
@@ -136,9 +182,9 @@ uint8_t family(std::string_view name) {
 
 bool table_exists(uint8_t fam, std::string_view name) {
   check_name(name);
-  Request req(NFT_MSG_GETTABLE, NLM_F_ACK, fam);
-  req.put_string(NFTA_TABLE_NAME, name);
-  int err = exchange(req, [](const nlmsghdr*) {});
+  Msg req = request(NFT_MSG_GETTABLE, NLM_F_ACK, fam);
+  put(nla_put_string(req.get(), NFTA_TABLE_NAME, std::string(name).c_str()));
+  int err = Socket().exchange(std::move(req), [](const nlmsghdr*) {});
   if (err == ENOENT) return false;
   if (err != 0) sys::throw_errno("nfnetlink get table " + std::string(name), err);
   return true;
@@ -152,9 +198,8 @@ bool table_exists(std::string_view spec) {
 std::vector<std::string> chains(uint8_t fam, std::string_view name) {
   check_name(name);
   // Older kernels ignore a table filter on chain dumps: filter here.
-  Request req(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam);
   std::vector<std::string> out;
-  int err = exchange(req, [&](const nlmsghdr* h) {
+  int err = Socket().exchange(request(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam), [&](const nlmsghdr* h) {
     if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN && attr_string(h, NFTA_CHAIN_TABLE) == name)
       out.emplace_back(attr_string(h, NFTA_CHAIN_NAME));
   });
@@ -169,58 +214,40 @@ namespace {
 // all or none.
 int set_elements(int nft_msg, uint8_t fam, std::string_view table, const std::vector<SetElements>& sets) {
   check_name(table);
-  std::vector<char> batch;
+  const std::string tname(table);
+  std::vector<Msg> batch;
   uint32_t seq = 1;
-  auto append = [&](Request& r) {
-    r.set_seq(seq++);
-    auto& b = r.finish();
-    batch.insert(batch.end(), b.begin(), b.end());
+  auto append = [&](Msg m) {
+    nlmsg_hdr(m.get())->nlmsg_seq = seq++;
+    batch.push_back(std::move(m));
   };
-  Request begin(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC);
-  begin.set_res_id(NFNL_SUBSYS_NFTABLES);
-  append(begin);
+  append(request(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
   uint32_t first = seq, acks = 0;
   for (const auto& s : sets) {
     if (s.keys.empty()) continue;
-    Request m(nft_msg, static_cast<uint16_t>(NLM_F_ACK | (nft_msg == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0)), fam);
-    m.put_string(NFTA_SET_ELEM_LIST_TABLE, table);
-    m.put_string(NFTA_SET_ELEM_LIST_SET, s.set);
-    size_t list = m.begin_nested(NFTA_SET_ELEM_LIST_ELEMENTS);
+    Msg m = request(nft_msg, static_cast<uint16_t>(NLM_F_ACK | (nft_msg == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0)), fam);
+    put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_TABLE, tname.c_str()));
+    put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_SET, s.set.c_str()));
+    auto nest = [&](int type) {
+      nlattr* a = nla_nest_start(m.get(), type | NLA_F_NESTED);
+      if (!a) nl_fail("message", -NLE_NOMEM);
+      return a;
+    };
+    nlattr* list = nest(NFTA_SET_ELEM_LIST_ELEMENTS);
     for (const auto& k : s.keys) {
-      size_t el = m.begin_nested(NFTA_LIST_ELEM);
-      size_t key = m.begin_nested(NFTA_SET_ELEM_KEY);
-      m.put_bytes(NFTA_DATA_VALUE, k.data(), k.size());
-      m.end_nested(key);
-      m.end_nested(el);
+      nlattr* el = nest(NFTA_LIST_ELEM);
+      nlattr* key = nest(NFTA_SET_ELEM_KEY);
+      put(nla_put(m.get(), NFTA_DATA_VALUE, static_cast<int>(k.size()), k.data()));
+      nla_nest_end(m.get(), key);
+      nla_nest_end(m.get(), el);
     }
-    m.end_nested(list);
-    append(m);
+    nla_nest_end(m.get(), list);
+    append(std::move(m));
     ++acks;
   }
   if (!acks) return 0;
-  Request end(NFNL_MSG_BATCH_END, 0, AF_UNSPEC);
-  end.set_res_id(NFNL_SUBSYS_NFTABLES);
-  append(end);
-
-  sys::Fd fd(ZOS_SYSCALL(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER)));
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  ZOS_SYSCALL(::sendto(fd.get(), batch.data(), batch.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel));
-  alignas(nlmsghdr) char buf[8192];
-  int result = 0;
-  for (uint32_t got = 0; got < acks;) {
-    ssize_t n = ZOS_SYSCALL(::recv(fd.get(), buf, sizeof buf, 0));
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first || h->nlmsg_seq >= first + acks) continue;
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) throw std::runtime_error("nfnetlink: short error message");
-      int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-      if (err && !result) result = err;
-      // After an error the kernel aborts the batch: no more acks come.
-      got = err ? acks : got + 1;
-    }
-  }
-  return result;
+  append(request(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
+  return Socket().transact(batch, first, acks);
 }
 
 }  // namespace

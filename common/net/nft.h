@@ -15,7 +15,4 @@ std::string helper_path(const std::string& search = "");
 // current one). Throws std::runtime_error with nft's own message on failure.
 void run(const std::string& script, int nsfd = -1, const std::string& search = "");
 
-// JSON output of `nft list <object>` ("" when it fails).
-std::string list_json(const std::string& object, int nsfd = -1, const std::string& search = "");
-
 }  // namespace zos::nft

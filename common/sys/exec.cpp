@@ -4,10 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <optional>
+#include <cstdlib>
 
 #include "common/sys/fd.h"
 #include "common/sys/syscall.h"
@@ -15,6 +16,8 @@
 namespace zos::sys {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 struct Pipe {
   Fd r, w;
@@ -26,10 +29,11 @@ struct Pipe {
   }
 };
 
-// Feeds `in` to the child and drains its stdout/stderr without deadlocking.
-void pump(Fd& to_child, Fd& from_out, Fd* from_err, const std::string& in, ExecResult& r) {
+// Feeds `in` to the child and drains its stdout/stderr without deadlocking,
+// until both close or the deadline passes. False at the deadline.
+bool pump(Fd& to_child, Fd& from_out, Fd* from_err, const std::string& in, ExecResult& r,
+          std::optional<Clock::time_point> deadline) {
   size_t off = 0;
-  if (in.empty()) to_child.reset();
   for (;;) {
     pollfd fds[3];
     int n = 0;
@@ -37,8 +41,17 @@ void pump(Fd& to_child, Fd& from_out, Fd* from_err, const std::string& in, ExecR
     if (from_out) fds[i_out = n++] = {from_out.get(), POLLIN, 0};
     if (from_err && *from_err) fds[i_err = n++] = {from_err->get(), POLLIN, 0};
     if (to_child) fds[i_in = n++] = {to_child.get(), POLLOUT, 0};
-    if (n == 0) return;
-    check("poll", [&] { return ::poll(fds, static_cast<nfds_t>(n), -1); });
+    if (n == 0) return true;
+    int wait_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      wait_ms = static_cast<int>(left);
+    }
+    int got_n = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
+    if (got_n < 0 && errno == EINTR) continue;
+    if (got_n < 0) throw_errno("poll");
+    if (got_n == 0) continue;  // the deadline check above ends it
     auto drain = [&](int idx, Fd& fd, std::string& sink) {
       if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
       char buf[8192];
@@ -60,6 +73,22 @@ void pump(Fd& to_child, Fd& from_out, Fd* from_err, const std::string& in, ExecR
   }
 }
 
+// posix_spawn's attributes and file actions, freed on every path.
+struct SpawnSetup {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
 }  // namespace
 
 ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
@@ -67,10 +96,13 @@ ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string
   // A child that exits before reading its stdin must not kill us.
   static const bool ignored = [] { ::signal(SIGPIPE, SIG_IGN); return true; }();
   (void)ignored;
+  using Stderr = ExecOptions::Stderr;
 
-  Pipe pin, pout;
+  std::optional<Pipe> pin;
+  if (!in.empty()) pin.emplace();
+  Pipe pout;
   std::optional<Pipe> perr;
-  if (opts.capture_stderr) perr.emplace();
+  if (opts.stderr_to == Stderr::kCapture) perr.emplace();
 
   std::vector<std::string> envs;
   envs.reserve(env.size());
@@ -81,25 +113,76 @@ ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string
   for (auto& e : envs) cenv.push_back(e.data());
   cenv.push_back(nullptr);
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, pin.r.get(), 0);
-  posix_spawn_file_actions_adddup2(&fa, pout.w.get(), 1);
-  if (perr) posix_spawn_file_actions_adddup2(&fa, perr->w.get(), 2);
   pid_t pid;
-  int rc = ::posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw_errno("exec " + argv[0], rc);
+  {
+    SpawnSetup s;
+    if (pin) posix_spawn_file_actions_adddup2(&s.fa, pin->r.get(), 0);
+    else posix_spawn_file_actions_addopen(&s.fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&s.fa, pout.w.get(), 1);
+    if (perr) posix_spawn_file_actions_adddup2(&s.fa, perr->w.get(), 2);
+    if (opts.stderr_to == Stderr::kMerge) posix_spawn_file_actions_adddup2(&s.fa, pout.w.get(), 2);
+    if (opts.timeout) {  // own group: the deadline ends the child and what it started
+      posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETPGROUP);
+      posix_spawnattr_setpgroup(&s.attr, 0);
+    }
+    int rc = ::posix_spawn(&pid, cargv[0], &s.fa, &s.attr, cargv.data(), cenv.data());
+    if (rc != 0 && opts.start_failure_is_127) return ExecResult{.status = 127};
+    if (rc != 0) throw_errno("exec " + argv[0], rc);
+  }
 
-  pin.r.reset();
+  Fd to_child;
+  if (pin) {
+    pin->r.reset();
+    to_child = std::move(pin->w);
+  }
   pout.w.reset();
   if (perr) perr->w.reset();
   ExecResult r;
-  pump(pin.w, pout.r, perr ? &perr->r : nullptr, in, r);
+  std::optional<Clock::time_point> deadline;
+  if (opts.timeout) deadline = Clock::now() + *opts.timeout;
+  if (!pump(to_child, pout.r, perr ? &perr->r : nullptr, in, r, deadline)) {
+    r.timed_out = true;
+    ::kill(-pid, SIGKILL);
+  }
   int st = 0;
   check("waitpid " + argv[0], [&] { return ::waitpid(pid, &st, 0); });
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (opts.timeout) ::kill(-pid, SIGKILL);  // a grandchild may still hold the group
+  r.status = r.timed_out ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t end = path.find(':', pos);
+    if (end == std::string::npos) end = path.size();
+    if (end > pos) out.push_back(path.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+namespace {
+
+bool executable_file(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string> find_program(const std::string& name, const std::vector<std::string>& dirs) {
+  for (const auto& dir : dirs)
+    if (std::string p = dir + "/" + name; executable_file(p)) return p;
+  return std::nullopt;
+}
+
+std::optional<std::string> which(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) return executable_file(name) ? std::optional(name) : std::nullopt;
+  const char* env = std::getenv("PATH");
+  return find_program(name, split_path(env && *env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
 }
 
 }  // namespace zos::sys

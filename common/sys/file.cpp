@@ -78,6 +78,13 @@ void write_file_atomic(const std::string& path, const std::string& data, unsigne
   if (sync == Sync::kDurable) fsync_dir(dir_of(path));
 }
 
+bool write_if_changed(const std::string& path, const std::string& data, unsigned mode, Sync sync) {
+  if (read_file(path) == data) return false;
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) make_dirs(path.substr(0, slash));
+  write_file_atomic(path, data, mode, sync);
+  return true;
+}
+
 bool create_file_exclusive(const std::string& path, const std::string& data, unsigned mode, Sync sync) {
   std::string tmp = write_temp(path, data, mode, sync);
   int rc = ::link(tmp.c_str(), path.c_str());

@@ -28,6 +28,12 @@ enum class Sync { kDurable, kCrashSafe };
 void write_file_atomic(const std::string& path, const std::string& data, unsigned mode = 0644,
                        Sync sync = Sync::kDurable);
 
+// write_file_atomic() unless the file holds exactly `data` already (a
+// re-run that changes nothing writes nothing); makes the missing folders of
+// `path`. True when it wrote.
+bool write_if_changed(const std::string& path, const std::string& data, unsigned mode = 0644,
+                      Sync sync = Sync::kDurable);
+
 // Publish a file only if the name is free: write a temporary file, then
 // link() it to `path`. Returns false when `path` already exists. Either the
 // whole content is there under `path`, or nothing is.

@@ -38,6 +38,17 @@ nlohmann::json parse_json_or_discarded(std::string_view text);
 // dump() that writes U+FFFD for bytes that are not UTF-8.
 std::string dump_json(const nlohmann::json& j, int indent = -1);
 
+// A string field of an object: j[key], or `def` when the key is absent or
+// null (as Go's decoder and the CNI spec read a config). Anything else is
+// the caller's error, in the caller's words: `not_string()` must throw.
+template <class NotString>
+std::string string_field(const nlohmann::json& j, const char* key, NotString&& not_string, const std::string& def = "") {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return def;
+  if (!it->is_string()) not_string();
+  return it->get<std::string>();
+}
+
 bool valid_utf8(std::string_view s);
 // `s` with every byte that is not part of valid UTF-8 as U+FFFD.
 std::string sanitize_utf8(std::string_view s);

@@ -15,6 +15,7 @@
 
 #include "common/log/log.h"
 #include "common/sys/file.h"
+#include "common/sys/flags.h"
 #include "plugins/agent/agent.h"
 #include "plugins/nr/config.h"
 #include "zos_version.h"
@@ -39,9 +40,7 @@ constexpr const char* kUsage =
     "SIGHUP: a new WireGuard key for every NR whose key this node made (published; peers follow)\n"
     "SIGTERM/SIGINT: finish the applies in flight and exit 0\n";
 
-struct Usage : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using Usage = zos::sys::UsageError;
 
 int number(const std::string& flag, const std::string& v, int lo, int hi) {
   if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < lo ||
@@ -58,41 +57,37 @@ zos::agent::Settings parse(const std::vector<std::string>& a) {
   node.key_dir = "/var/lib/zos-agent/keys";
   s.lane.networks_dir = "/etc/zos/networks";
   std::string password_file;
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto value = [&]() {
-      if (i + 1 >= a.size()) throw Usage(a[i] + " needs a value");
-      return a[++i];
-    };
-    const std::string& f = a[i];
-    if (f == "--etcd") {
-      std::string list = value();
-      s.etcd.endpoints.clear();  // the last --etcd counts, as for every flag
-      for (size_t b = 0; b <= list.size();) {
-        size_t e = list.find(',', b);
-        if (e == std::string::npos) e = list.size();
-        std::string url = list.substr(b, e - b);
-        while (!url.empty() && url.back() == '/') url.pop_back();
-        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-          throw Usage("--etcd takes http(s)://host:port URLs, got \"" + url + "\"");
-        s.etcd.endpoints.push_back(url);
-        b = e + 1;
-      }
-    } else if (f == "--node") node.id = value();
-    else if (f == "--prefix") s.prefix = value();
-    else if (f == "--data-dir") node.data_dir = value();
-    else if (f == "--networks-dir") s.lane.networks_dir = value();
-    else if (f == "--key-dir") node.key_dir = value();
-    else if (f == "--key-file") node.key_file = value();
-    else if (f == "--public-namespace") node.public_netns = value();
-    else if (f == "--cacert") s.etcd.cacert = value();
-    else if (f == "--cert") s.etcd.cert = value();
-    else if (f == "--key") s.etcd.key = value();
-    else if (f == "--user") s.etcd.user = value();
-    else if (f == "--password-file") password_file = value();
-    else if (f == "--ttl") s.ttl = number(f, value(), 5, 3600);
-    else if (f == "--status-interval") s.status_interval = std::chrono::seconds(number(f, value(), 1, 3600));
-    else throw Usage("unknown argument " + f);
-  }
+  auto etcd = [&](const std::string& list) {
+    s.etcd.endpoints.clear();  // the last --etcd counts, as for every flag
+    for (size_t b = 0; b <= list.size();) {
+      size_t e = list.find(',', b);
+      if (e == std::string::npos) e = list.size();
+      std::string url = list.substr(b, e - b);
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        throw Usage("--etcd takes http(s)://host:port URLs, got \"" + url + "\"");
+      s.etcd.endpoints.push_back(url);
+      b = e + 1;
+    }
+  };
+  zos::sys::Flags()
+      .value("--etcd", etcd)
+      .value("--node", &node.id)
+      .value("--prefix", &s.prefix)
+      .value("--data-dir", &node.data_dir)
+      .value("--networks-dir", &s.lane.networks_dir)
+      .value("--key-dir", &node.key_dir)
+      .value("--key-file", &node.key_file)
+      .value("--public-namespace", &node.public_netns)
+      .value("--cacert", &s.etcd.cacert)
+      .value("--cert", &s.etcd.cert)
+      .value("--key", &s.etcd.key)
+      .value("--user", &s.etcd.user)
+      .value("--password-file", &password_file)
+      .value("--ttl", [&](const std::string& v) { s.ttl = number("--ttl", v, 5, 3600); })
+      .value("--status-interval",
+             [&](const std::string& v) { s.status_interval = std::chrono::seconds(number("--status-interval", v, 1, 3600)); })
+      .parse(a, 0, {.prefix = "unknown argument "});
   if (s.etcd.endpoints.empty()) throw Usage("--etcd is required");
   if (node.id.empty()) throw Usage("--node is required");
   if (s.prefix.empty() || s.prefix[0] != '/' || s.prefix.back() == '/')

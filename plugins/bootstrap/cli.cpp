@@ -8,6 +8,7 @@
 #include "common/log/log.h"
 #include "common/net/nl.h"
 #include "common/sys/file.h"
+#include "common/sys/flags.h"
 #include "common/sys/netns.h"
 #include "common/sys/syscall.h"
 #include "plugins/bootstrap/public.h"
@@ -27,9 +28,7 @@ constexpr const char* kUsage =
     "--cmdline /proc/cmdline, --data-dir /var/cache/modules/network (or $ZOS_DATA_DIR),\n"
     "--zinit-dir /etc/zinit, --name public. See docs/bootstrap.md.\n";
 
-struct Usage : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using Usage = sys::UsageError;
 
 struct Args {
   std::string cmd;
@@ -44,23 +43,13 @@ Args parse(const std::vector<std::string>& a) {
   r.cmd = a[0];
   if (r.cmd != "uplink" && r.cmd != "public" && r.cmd != "status") throw Usage("unknown command " + r.cmd);
   if (const char* dd = std::getenv("ZOS_DATA_DIR"); dd && *dd) r.data_dir = dd;
-  for (size_t i = 1; i < a.size(); ++i) {
-    auto value = [&] {
-      if (i + 1 >= a.size()) throw Usage(a[i] + " needs a value");
-      return a[++i];
-    };
-    const std::string& f = a[i];
-    if (f == "--json") r.json = true;
-    else if (f == "--config") r.config = value();
-    else if (f == "--data-dir") r.data_dir = value();
-    else if (f == "--zinit-dir" && r.cmd != "public") r.zinit_dir = value();
-    else if (f == "--cmdline" && r.cmd == "uplink") r.cmdline = value();
-    else if (f == "--no-zinit" && r.cmd == "uplink") r.no_zinit = true;
-    else if (f == "--host-netns" && r.cmd == "uplink") r.host_netns = true;
-    else if (f == "--name" && r.cmd == "public") r.name = value();
-    else if (f == "--delete" && r.cmd == "public") r.del = true;
-    else throw Usage("unknown argument " + f + " for " + r.cmd);
-  }
+  sys::Flags f;
+  f.on("--json", &r.json).value("--config", &r.config).value("--data-dir", &r.data_dir);
+  if (r.cmd != "public") f.value("--zinit-dir", &r.zinit_dir);
+  if (r.cmd == "uplink")
+    f.value("--cmdline", &r.cmdline).on("--no-zinit", &r.no_zinit).on("--host-netns", &r.host_netns);
+  if (r.cmd == "public") f.value("--name", &r.name).on("--delete", &r.del);
+  f.parse(a, 1, {.prefix = "unknown argument ", .suffix = " for " + r.cmd});
   if (r.name.empty() || r.name.find('/') != std::string::npos || r.name == "." || r.name == "..")
     throw Usage("--name must be a namespace name");
   return r;

@@ -50,9 +50,7 @@ int seconds(const json& o, const char* key, int def, const std::string& where) {
 }
 
 std::string str(const json& o, const char* key, const std::string& def, const std::string& where) {
-  if (!o.contains(key)) return def;
-  if (!o[key].is_string()) throw ConfigError(where + "." + key + " must be a string");
-  return o[key].get<std::string>();
+  return sys::string_field(o, key, [&] { throw ConfigError(where + "." + key + " must be a string"); }, def);
 }
 
 void only_keys(const json& o, std::initializer_list<const char*> keys, const std::string& where) {

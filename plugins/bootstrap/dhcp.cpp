@@ -17,7 +17,7 @@ namespace {
 
 bool busybox_has_udhcpc(const std::string& busybox) {
   auto r = run_bounded({busybox, "--list"}, 5000);
-  return r.status == 0 && ("\n" + r.output).find("\nudhcpc\n") != std::string::npos;
+  return r.status == 0 && ("\n" + r.out).find("\nudhcpc\n") != std::string::npos;
 }
 
 std::optional<DhcpClient> from_path(const std::string& path) {
@@ -31,11 +31,11 @@ std::optional<DhcpClient> from_path(const std::string& path) {
 
 std::optional<DhcpClient> find_client(const std::string& configured) {
   if (!configured.empty()) {
-    auto p = which(configured);
+    auto p = sys::which(configured);
     return p ? from_path(*p) : std::nullopt;
   }
-  if (auto p = which("udhcpc")) return DhcpClient{{*p}};
-  if (auto p = which("busybox")) return from_path(*p);
+  if (auto p = sys::which("udhcpc")) return DhcpClient{{*p}};
+  if (auto p = sys::which("busybox")) return from_path(*p);
   return std::nullopt;
 }
 
@@ -187,10 +187,10 @@ ProbeResult probe(const DhcpClient& c, const std::string& iface, const std::stri
   }());
   auto r = run_bounded(argv, (tries * interval + 10) * 1000);
   ProbeResult p;
-  p.output = r.output;
+  p.output = r.out;
   p.lease = r.status == 0 && !r.timed_out;
-  p.notes = notes_of(r.output);
-  spdlog::debug("udhcpc on {} exited {}: {}", iface, r.status, r.output);
+  p.notes = notes_of(r.out);
+  spdlog::debug("udhcpc on {} exited {}: {}", iface, r.status, r.out);
   return p;
 }
 

@@ -6,7 +6,7 @@
 namespace zos::bootstrap {
 
 std::optional<std::string> find_dhcp6_client(const std::string& configured) {
-  return which(configured.empty() ? "dhcpcd" : configured);
+  return sys::which(configured.empty() ? "dhcpcd" : configured);
 }
 
 std::string dhcpcd_conf(const std::string& script) {
@@ -39,9 +39,9 @@ ProbeResult probe6(const std::string& dhcpcd, const std::string& iface, const st
   // dhcpcd -1 leaves on its own with a lease, not at its -t timeout when
   // it is DHCPv6-only: our deadline ends it then.
   auto r = run_bounded(argv, timeout_s * 1000);
-  spdlog::debug("dhcpcd on {} exited {}: {}", iface, r.status, r.output);
+  spdlog::debug("dhcpcd on {} exited {}: {}", iface, r.status, r.out);
   ProbeResult p;
-  p.output = r.output;
+  p.output = r.out;
   p.lease = r.status == 0 && !r.timed_out;
   return p;
 }

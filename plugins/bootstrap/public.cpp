@@ -5,14 +5,13 @@
 #include <netlink/route/link.h>
 #include <sys/socket.h>
 
-#include <functional>
-
 #include "common/log/log.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
 #include "common/net/route.h"
 #include "common/net/sysctl.h"
 #include "common/sys/netns.h"
+#include "common/sys/undo.h"
 #include "plugins/bootstrap/state.h"
 
 namespace zos::bootstrap {
@@ -84,21 +83,15 @@ PublicResult apply_public(const PublicOptions& o) {
   r.netns = o.name;
   r.cfg = c;
   r.created = sys::create_named_netns(o.name);
-  bool link_created = false, done = false;
-  struct Rollback {
-    std::function<void()> f;
-    ~Rollback() { f(); }
-  } rollback{[&] {
-    if (done) return;
-    try {
-      if (link_created && c.type == "veth") nl::delete_link(s, c.host_link);
-      if (r.created) sys::delete_named_netns(o.name);
-      else if (link_created)
-        sys::in_netns(sys::open_netns(o.name).get(), [] { nl::Socket ns; nl::delete_link(ns, kPublicLink); });
-    } catch (const std::exception& e) {
-      spdlog::error("rolling back public namespace {}: {}", o.name, e.what());
-    }
-  }};
+  bool link_created = false;
+  sys::Undo rollback(
+      [&] {
+        if (link_created && c.type == "veth") nl::delete_link(s, c.host_link);
+        if (r.created) sys::delete_named_netns(o.name);
+        else if (link_created)
+          sys::in_netns(sys::open_netns(o.name).get(), [] { nl::Socket ns; nl::delete_link(ns, kPublicLink); });
+      },
+      "rolling back public namespace " + o.name);
   auto nsfd = sys::open_netns(o.name);
   nl::Socket ps = sys::in_netns(nsfd.get(), [] { return nl::Socket(); });
 
@@ -155,7 +148,7 @@ PublicResult apply_public(const PublicOptions& o) {
   json rec = public_config_json(c);
   rec["netns"] = o.name;
   st.write(record_name(o.name), rec);
-  done = true;
+  rollback.dismiss();
   return r;
 }
 

@@ -1,23 +1,24 @@
-// Runs a helper program (the DHCP client, zinit) with a deadline: the child
-// is killed (its whole process group) when it outlives `timeout_ms`.
+// How zos-bootstrap runs its helpers (the DHCP clients, zinit), through
+// sys::exec: our environment and namespace, stdout and stderr together in
+// `out`, the child and what it started killed at the deadline; a program
+// that cannot start is exit 127.
 #pragma once
 
-#include <optional>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
+#include "common/cni/env.h"
+#include "common/sys/exec.h"
+
 namespace zos::bootstrap {
 
-struct SpawnResult {
-  int status = -1;         // exit code, 128 + signal, or -1 when killed at the deadline
-  bool timed_out = false;
-  std::string output;      // stdout and stderr, interleaved
-};
-
-// argv[0] is a path. The child inherits our environment and namespace.
-SpawnResult run_bounded(const std::vector<std::string>& argv, int timeout_ms);
-
-// First executable `name` on $PATH (or the path itself when it has a '/').
-std::optional<std::string> which(const std::string& name);
+inline sys::ExecResult run_bounded(const std::vector<std::string>& argv, int timeout_ms) {
+  return sys::exec(argv, cni::environ_map(environ), "",
+                   {.stderr_to = sys::ExecOptions::Stderr::kMerge,
+                    .timeout = std::chrono::milliseconds(timeout_ms),
+                    .start_failure_is_127 = true});
+}
 
 }  // namespace zos::bootstrap

@@ -1,6 +1,6 @@
 #include "plugins/bootstrap/state.h"
 
-#include "common/sys/json.h"
+#include "common/sys/json_state.h"
 
 namespace zos::bootstrap {
 
@@ -12,17 +12,11 @@ sys::FileLock Store::lock() const {
 }
 
 std::optional<nlohmann::json> Store::read(const std::string& name) const {
-  auto text = sys::read_file(path(name));
-  if (!text) return std::nullopt;
-  try {
-    return sys::parse_json(*text);
-  } catch (const sys::JsonError&) {
-    return std::nullopt;  // written atomically: only a hand edit gets here
-  }
+  return sys::read_json_state(path(name));
 }
 
 bool Store::write(const std::string& name, const nlohmann::json& j) const {
-  return write_if_changed(path(name), j.dump(2) + "\n");
+  return sys::write_if_changed(path(name), j.dump(2) + "\n");
 }
 
 bool Store::remove(const std::string& name) const { return sys::remove_if_exists(path(name)); }
@@ -35,14 +29,6 @@ std::vector<std::string> Store::public_names() const {
       out.push_back(f.substr(pre.size(), f.size() - pre.size() - suf.size()));
   }
   return out;
-}
-
-bool write_if_changed(const std::string& path, const std::string& data, unsigned mode) {
-  if (sys::read_file(path) == data) return false;
-  auto slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) sys::make_dirs(path.substr(0, slash));
-  sys::write_file_atomic(path, data, mode);
-  return true;
 }
 
 }  // namespace zos::bootstrap

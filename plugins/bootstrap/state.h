@@ -24,6 +24,8 @@ class Store {
 
   sys::FileLock lock() const;
 
+  // nullopt when absent; a corrupt record is moved aside and thrown
+  // (sys::read_json_state).
   std::optional<nlohmann::json> read(const std::string& name) const;
   // Writes only when the content differs; true when it wrote.
   bool write(const std::string& name, const nlohmann::json& j) const;
@@ -34,8 +36,5 @@ class Store {
  private:
   std::string dir_;
 };
-
-// Writes `data` atomically unless the file holds exactly that; true when it wrote.
-bool write_if_changed(const std::string& path, const std::string& data, unsigned mode = 0644);
 
 }  // namespace zos::bootstrap

@@ -1,13 +1,13 @@
 #include "plugins/bootstrap/uplink.h"
 
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include "common/log/log.h"
 #include "common/net/link.h"
 #include "common/net/sysctl.h"
 #include "common/sys/file.h"
+#include "common/sys/undo.h"
 #include "common/net/vlan.h"
 #include "plugins/bootstrap/dhcp.h"
 #include "plugins/bootstrap/dhcp6.h"
@@ -59,9 +59,9 @@ std::optional<nl::LinkInfo> working_port(nl::Socket& s, const nl::LinkInfo& br, 
 std::string monitor(const std::string& zinit, const std::string& svc) {
   auto zr = run_bounded({zinit, "monitor", svc}, 10000);
   if (zr.status == 0) return "monitored";
-  if (zr.output.find("already") != std::string::npos) return "already monitored";
-  spdlog::warn("zinit monitor {}: {}", svc, zr.output);
-  return "failed: " + zr.output.substr(0, 200);
+  if (zr.out.find("already") != std::string::npos) return "already monitored";
+  spdlog::warn("zinit monitor {}: {}", svc, zr.out);
+  return "failed: " + zr.out.substr(0, 200);
 }
 
 // The DHCP clients' files under the data dir.
@@ -75,7 +75,7 @@ struct Files {
     std::vector<std::string> fresh;
     auto put = [&](const std::string& path, const std::string& text, unsigned mode) {
       if (!sys::read_file(path)) fresh.push_back(path);
-      write_if_changed(path, text, mode);
+      sys::write_if_changed(path, text, mode);
     };
     put(script, lease_script(resolv), 0755);
     if (dhcpcd) {
@@ -93,15 +93,15 @@ void publish(const Store& st, const UplinkOptions& o, const DhcpClient& c, const
              const std::optional<std::string>& dhcpcd, UplinkResult& r) {
   r.client = c.text();
   r.service_file = service_path(o.zinit_dir, r.bridge);
-  write_if_changed(r.service_file, service_text(c, r.bridge, f.script));
+  sys::write_if_changed(r.service_file, service_text(c, r.bridge, f.script));
   const std::string svc6 = service6_path(o.zinit_dir, r.bridge);
   if (r.dhcp6) {
     r.service6_file = svc6;
-    write_if_changed(svc6, service6_text(*dhcpcd, r.bridge, f.dhcpcd_conf));
+    sys::write_if_changed(svc6, service6_text(*dhcpcd, r.bridge, f.dhcpcd_conf));
   } else {
     sys::remove_if_exists(svc6);
   }
-  auto z = o.zinit ? which("zinit") : std::nullopt;
+  auto z = o.zinit ? sys::which("zinit") : std::nullopt;
   r.zinit = !o.zinit ? "disabled" : z ? monitor(*z, "dhcp-" + r.bridge) : "not present";
   if (r.dhcp6) r.zinit6 = !o.zinit ? "disabled" : z ? monitor(*z, "dhcp6-" + r.bridge) : "not present";
   json want = {{"bridge", r.bridge}, {"nic", r.nic}, {"port", r.port}, {"vlan", r.vlan}, {"mac", r.mac},
@@ -183,25 +183,18 @@ UplinkResult uplink(const UplinkOptions& o) {
   const bool created = !br;
   const bool was_up = br && br->up;
   std::vector<NicState> saved;
-  bool done = false;
-  struct Rollback {
-    std::function<void()> f;
-    ~Rollback() { f(); }
-  } rollback{[&] {
-    if (done) return;
-    try {
-      for (const auto& v : made) nl::delete_link(s, v);
-      for (const auto& n : saved) restore_state(s, n);
-      if (created) nl::delete_link(s, cfg.bridge);
-      else if (auto b = nl::get_link(s, cfg.bridge)) {
-        flush_ipv4(s, b->index);
-        if (was_up) nl::set_up(s, b->index);
-      }
-      for (const auto& f : fresh) sys::remove_if_exists(f);
-    } catch (const std::exception& e) {
-      spdlog::error("rolling back the uplink probe: {}", e.what());
-    }
-  }};
+  sys::Undo rollback(
+      [&] {
+        for (const auto& v : made) nl::delete_link(s, v);
+        for (const auto& n : saved) restore_state(s, n);
+        if (created) nl::delete_link(s, cfg.bridge);
+        else if (auto b = nl::get_link(s, cfg.bridge)) {
+          flush_ipv4(s, b->index);
+          if (was_up) nl::set_up(s, b->index);
+        }
+        for (const auto& f : fresh) sys::remove_if_exists(f);
+      },
+      "rolling back the uplink probe");
 
   fresh = files.write(dhcpcd.has_value());
   if (created) {
@@ -255,7 +248,7 @@ UplinkResult uplink(const UplinkOptions& o) {
   for (const auto& n : saved)
     if (n.name != r.nic) restore_state(s, n);
   publish(st, o, *client, files, dhcpcd, r);
-  done = true;
+  rollback.dismiss();
   return r;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/sys/json.h"
 #include "model/source.h"
 
 namespace zos::ipam {
@@ -13,10 +14,7 @@ namespace {
 [[noreturn]] void bad(const std::string& what) { throw cni::Error(cni::kInvalidConfig, what); }
 
 std::string str(const json& j, const char* key, const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (!it->is_string()) bad(where + key + " must be a string");
-  return it->get<std::string>();
+  return sys::string_field(j, key, [&] { bad(where + key + " must be a string"); });
 }
 
 V6Mode parse_mode(const std::string& s) {

@@ -14,6 +14,7 @@
 #include "common/sys/fault.h"
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
+#include "common/sys/undo.h"
 #include "plugins/nr/guard.h"
 #include "plugins/nr/ipam_client.h"
 #include "plugins/nr/state.h"
@@ -60,26 +61,6 @@ json ipam_conf(const cni::Request& req, const Resource* r, const std::string& ma
 }
 
 std::string pool_of(const Resource& r) { return model::lease_pool(r.net.network_id, r.net.allocation_nr); }
-
-// Undo of a half-done ADD: the host veth (and so the pair), its sources in
-// the bridge guard and the record.
-struct VethGuard {
-  const State& st;
-  std::string name;
-  bool armed = true;
-  std::optional<GuardedPort> port;
-  ~VethGuard() {
-    if (!armed) return;
-    try {
-      nl::Socket host;
-      nl::delete_link(host, name);
-      if (port) guard_remove(*port);
-      st.remove_attachment(name);
-    } catch (const std::exception& e) {
-      spdlog::error("undoing veth {} failed: {}", name, e.what());
-    }
-  }
-};
 
 }  // namespace
 
@@ -128,21 +109,34 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   // The record goes first: whatever a kill leaves behind, DEL and GC find.
   AttachmentRecord rec{hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns};
   st.save_attachment(rec);
-  VethGuard guard{st, hname};
+  // Undo of a half-done ADD: the host veth (and so the pair), its sources
+  // in the bridge guard and the record.
+  std::optional<GuardedPort> port;
+  sys::Undo undo_veth(
+      [&] {
+        nl::Socket s;
+        nl::delete_link(s, hname);
+        if (port) guard_remove(*port);
+        st.remove_attachment(hname);
+      },
+      "undoing veth " + hname + " failed");
   sys::fault_point("add-after-record");
 
+  // An ADD that fails is released too: a plugin may fail after it wrote the
+  // lease (a full disk), and the runtime may never send DEL.
   Ipam ipam_plugin(cfg.ipam_type, req);
-  IpamLease ipam(ipam_plugin, ipam_conf(req, &r, mac, pool_of(r)));
+  const json ipconf = ipam_conf(req, &r, mac, pool_of(r));
+  sys::Undo undo_lease([&] { ipam_plugin.del(ipconf); }, "releasing the IPAM lease of a failed ADD failed");
+  const cni::Result ipres = ipam_plugin.add(ipconf);
   sys::fault_point("add-after-ipam");
-  const cni::Result& ipres = ipam.result();
 
   // The port may send from its MAC and these addresses only; in the guard
   // before the port joins the bridge (until then it sends nothing).
   rec.mac = mac;
   for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
   st.save_attachment(rec);
-  guard.port = guarded_port(rec);
-  if (guard.port) guard_add(*guard.port);
+  port = guarded_port(rec);
+  if (port) guard_add(*port);
 
   nl::VethOptions vo;
   vo.peer_mac = mac;
@@ -188,8 +182,8 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   }
   res.routes = ipres.routes;
   res.dns = cfg.dns;
-  ipam.dismiss();
-  guard.armed = false;
+  undo_lease.dismiss();
+  undo_veth.dismiss();
   spdlog::info("ADD {}/{}: {} on {}", env.container_id, env.ifname, hname, plan.bridge);
   return res;
 }

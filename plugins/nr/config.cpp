@@ -1,5 +1,6 @@
 #include "plugins/nr/config.h"
 
+#include "common/sys/json.h"
 #include "model/source.h"
 
 namespace zos::nr {
@@ -9,10 +10,7 @@ using nlohmann::json;
 namespace {
 
 std::string str(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (!it->is_string()) throw cni::Error(cni::kInvalidConfig, std::string(key) + " must be a string");
-  return it->get<std::string>();
+  return sys::string_field(j, key, [&] { throw cni::Error(cni::kInvalidConfig, std::string(key) + " must be a string"); });
 }
 
 }  // namespace

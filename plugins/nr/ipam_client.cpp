@@ -1,7 +1,6 @@
 #include "plugins/nr/ipam_client.h"
 
 #include "common/cni/delegate.h"
-#include "common/log/log.h"
 #include "plugins/ipam/ipam.h"
 
 namespace zos::nr {
@@ -28,26 +27,5 @@ void Ipam::del(const nlohmann::json& conf) const { call("DEL", conf); }
 void Ipam::check(const nlohmann::json& conf) const { call("CHECK", conf); }
 void Ipam::gc(const nlohmann::json& conf) const { call("GC", conf); }
 void Ipam::status(const nlohmann::json& conf) const { call("STATUS", conf); }
-
-cni::Result IpamLease::add() {
-  try {
-    return ipam_.add(conf_);
-  } catch (...) {
-    release();
-    throw;
-  }
-}
-
-void IpamLease::release() noexcept {
-  try {
-    ipam_.del(conf_);
-  } catch (const std::exception& e) {
-    spdlog::error("releasing the IPAM lease of a failed ADD failed: {}", e.what());
-  }
-}
-
-IpamLease::~IpamLease() {
-  if (armed_) release();
-}
 
 }  // namespace zos::nr

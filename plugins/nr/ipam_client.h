@@ -29,26 +29,4 @@ class Ipam {
   const cni::Request& req_;
 };
 
-// An IPAM ADD that is released (IPAM DEL) unless dismissed.
-class IpamLease {
- public:
-  // An ADD that fails is released too: a plugin may fail after it wrote
-  // the lease (a full disk), and the runtime may never send DEL.
-  IpamLease(const Ipam& ipam, nlohmann::json conf) : ipam_(ipam), conf_(std::move(conf)), result_(add()) {}
-  ~IpamLease();
-  IpamLease(const IpamLease&) = delete;
-  IpamLease& operator=(const IpamLease&) = delete;
-  const cni::Result& result() const { return result_; }
-  void dismiss() { armed_ = false; }
-
- private:
-  cni::Result add();
-  void release() noexcept;
-
-  const Ipam& ipam_;
-  nlohmann::json conf_;
-  cni::Result result_;
-  bool armed_ = true;
-};
-
 }  // namespace zos::nr

@@ -12,6 +12,7 @@
 #include "common/net/link.h"
 #include "common/net/nl.h"
 #include "common/sys/file.h"
+#include "common/sys/flags.h"
 #include "common/sys/json.h"
 #include "common/sys/netns.h"
 #include "plugins/nr/resource.h"
@@ -44,9 +45,7 @@ struct Args {
 };
 
 // Exit codes: 0 done, 1 failed, 2 usage.
-struct Usage : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using Usage = sys::UsageError;
 
 Args parse(const std::vector<std::string>& a) {
   Args r;
@@ -54,23 +53,17 @@ Args parse(const std::vector<std::string>& a) {
   r.cmd = a[0];
   const char* dd = std::getenv("ZOS_DATA_DIR");
   r.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
-  for (size_t i = 1; i < a.size(); ++i) {
-    auto value = [&](const char* flag) {
-      if (i + 1 >= a.size()) throw Usage(std::string(flag) + " needs a value");
-      return a[++i];
-    };
-    if (a[i] == "--node") r.node.id = value("--node");
-    else if (a[i] == "--data-dir") r.node.data_dir = value("--data-dir");
-    else if (a[i] == "--key-file") r.node.key_file = value("--key-file");
-    else if (a[i] == "--identity-file") r.node.identity_file = value("--identity-file");
-    else if (a[i] == "--key-dir") r.node.key_dir = value("--key-dir");
-    else if (a[i] == "--public-namespace") r.node.public_netns = value("--public-namespace");
-    else if (a[i] == "--node-policy") r.node.policy_file = value("--node-policy");
-    else if (a[i] == "--force") r.force = true;
-    else if (a[i] == "--json") r.json = true;
-    else if (a[i].rfind("--", 0) == 0) throw Usage("unknown flag " + a[i]);
-    else r.pos.push_back(a[i]);
-  }
+  r.pos = sys::Flags()
+              .value("--node", &r.node.id)
+              .value("--data-dir", &r.node.data_dir)
+              .value("--key-file", &r.node.key_file)
+              .value("--identity-file", &r.node.identity_file)
+              .value("--key-dir", &r.node.key_dir)
+              .value("--public-namespace", &r.node.public_netns)
+              .value("--node-policy", &r.node.policy_file)
+              .on("--force", &r.force)
+              .on("--json", &r.json)
+              .parse(a, 1, {.prefix = "unknown flag ", .positional_if_no_dash = true});
   return r;
 }
 

@@ -17,6 +17,7 @@
 #include "common/sys/fault.h"
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
+#include "common/sys/undo.h"
 #include "plugins/nr/attach.h"
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"
@@ -182,26 +183,6 @@ void teardown(const Node& node, const Resource& r) {
   sys::delete_named_netns(r.plan.netns);
 }
 
-// Undoes a build that started from nothing, unless dismissed.
-struct BuildGuard {
-  const Node& node;
-  const Resource& r;
-  const State& st;
-  bool armed;
-  bool owner_is_new;
-  ~BuildGuard() {
-    if (!armed) return;
-    try {
-      teardown(node, r);
-      if (owner_is_new) st.remove_owner(r.plan.netns);
-      spdlog::warn("network {}: apply failed, removed what it built of {}", r.net.network_id, r.plan.netns);
-    } catch (const std::exception& e) {
-      spdlog::error("network {}: undoing the failed apply of {} failed: {}", r.net.network_id, r.plan.netns,
-                    e.what());
-    }
-  }
-};
-
 void check_owner(const State& st, const Resource& r) {
   if (auto owner = st.owner(r.plan.netns); owner && *owner != r.net.network_id)
     throw cni::Error(kNameClash, "network " + r.net.network_id + " and network " + *owner + " would both use " +
@@ -224,13 +205,23 @@ void apply_locked(const Node& node, const Resource& r, const State& st, const st
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
   nl::Socket host;
-  BuildGuard guard{node, r, st, absent(host, r.plan), !st.owner(r.plan.netns)};
+  // Undoes a build that started from nothing (a converge of what exists
+  // undoes nothing).
+  const bool from_nothing = absent(host, r.plan), owner_is_new = !st.owner(r.plan.netns);
+  sys::Undo undo(
+      [&] {
+        teardown(node, r);
+        if (owner_is_new) st.remove_owner(r.plan.netns);
+        spdlog::warn("network {}: apply failed, removed what it built of {}", r.net.network_id, r.plan.netns);
+      },
+      "network " + net.network_id + ": undoing the failed apply of " + r.plan.netns + " failed");
+  if (!from_nothing) undo.dismiss();
   st.set_owner(r.plan.netns, net.network_id);
   Node eff = node;
   eff.mtu = effective_mtu(node, has_mesh(node, r));
   build(eff, r);
   st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
-  guard.armed = false;
+  undo.dismiss();
   if (mtu) *mtu = eff.mtu;
 }
 

@@ -1,7 +1,7 @@
 #include "plugins/nr/state.h"
 
 #include "common/cni/error.h"
-#include "common/sys/json.h"
+#include "common/sys/json_state.h"
 
 namespace zos::nr {
 
@@ -9,13 +9,23 @@ using nlohmann::json;
 
 namespace {
 
+// One state file (sys::read_json_state's rule); a corrupt one is error 6.
 std::optional<json> read_json(const std::string& path) {
-  auto text = sys::read_file(path);
-  if (!text) return std::nullopt;
-  json j = sys::parse_json_or_discarded(*text);
-  if (j.is_discarded() || !j.is_object())
-    throw cni::Error(cni::kDecodeFailure, "state file " + path + " is corrupt: remove it and apply the network again");
-  return j;
+  try {
+    return sys::read_json_state(path);
+  } catch (const sys::CorruptState& e) {
+    throw cni::Error(cni::kDecodeFailure, e.what());
+  }
+}
+
+// A listing reports what is there: a corrupt file is moved aside and
+// logged (by sys::read_json_state), and the others are still listed.
+std::optional<json> read_listed(const std::string& path) {
+  try {
+    return sys::read_json_state(path);
+  } catch (const sys::CorruptState&) {
+    return std::nullopt;
+  }
 }
 
 Applied applied_from(const json& j) {
@@ -43,7 +53,7 @@ std::vector<Applied> State::all_applied() const {
   std::vector<Applied> out;
   for (const auto& name : sys::list_dir(dir_ + "/networks")) {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto j = read_json(dir_ + "/networks/" + name)) out.push_back(applied_from(*j));
+    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(*j));
   }
   return out;
 }
@@ -74,11 +84,9 @@ void State::set_owner(const std::string& netns, const std::string& network_id) c
 
 void State::remove_owner(const std::string& netns) const { sys::remove_if_exists(dir_ + "/names/" + netns); }
 
-std::optional<AttachmentRecord> State::attachment(const std::string& host_veth) const {
-  auto text = sys::read_file(dir_ + "/attachments/" + host_veth + ".json");
-  if (!text) return std::nullopt;
-  json j = sys::parse_json_or_discarded(*text);
-  if (!j.is_object()) return std::nullopt;  // a torn record cannot exist (atomic writes); skip foreign files
+namespace {
+
+AttachmentRecord attachment_from(const std::string& host_veth, const json& j) {
   AttachmentRecord r;
   r.host_veth = host_veth;
   r.container_id = j.value("containerID", "");
@@ -94,11 +102,19 @@ std::optional<AttachmentRecord> State::attachment(const std::string& host_veth) 
   return r;
 }
 
+}  // namespace
+
+std::optional<AttachmentRecord> State::attachment(const std::string& host_veth) const {
+  auto j = read_json(dir_ + "/attachments/" + host_veth + ".json");
+  if (!j) return std::nullopt;
+  return attachment_from(host_veth, *j);
+}
+
 std::vector<AttachmentRecord> State::attachments() const {
   std::vector<AttachmentRecord> out;
   for (const auto& name : sys::list_dir(dir_ + "/attachments")) {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto r = attachment(name.substr(0, name.size() - 5))) out.push_back(std::move(*r));
+    if (auto j = read_listed(dir_ + "/attachments/" + name)) out.push_back(attachment_from(name.substr(0, name.size() - 5), *j));
   }
   return out;
 }

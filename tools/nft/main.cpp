@@ -7,8 +7,8 @@
 // so only that cold path pays for loading libnftables.
 //
 //   zos-nft            run the script on stdin (one atomic transaction)
-//   zos-nft --check    parse/validate only (nft -c)
-//   zos-nft --list     run the commands and print their JSON output
+//   zos-nft --list     run the commands and print their JSON output (checks
+//                      in scripts/package-test.sh)
 #include <nftables/libnftables.h>
 
 #include <cstdio>
@@ -19,16 +19,15 @@
 #include "zos_version.h"
 
 int main(int argc, char** argv) {
-  bool check = argc > 1 && std::strcmp(argv[1], "--check") == 0;
   bool list = argc > 1 && std::strcmp(argv[1], "--list") == 0;
   if (argc > 1 && std::strcmp(argv[1], "--version") == 0) {
     std::cout << "zos-nft " ZOS_VERSION " (" ZOS_BUILD ")\n";
     return 0;
   }
   if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-    std::cout << "usage: zos-nft [--check | --list] < script.nft\n"
+    std::cout << "usage: zos-nft [--list] < script.nft\n"
                  "Runs an nftables script through libnftables in the network namespace it runs in\n"
-                 "(one transaction); --check only validates it, --list prints the commands' JSON output.\n"
+                 "(one transaction); --list prints the commands' JSON output.\n"
                  "zos-nr runs it when it applies an NR's firewall.\n";
     return 0;
   }
@@ -39,7 +38,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   nft_ctx_buffer_error(ctx);
-  if (check) nft_ctx_set_dry_run(ctx, true);
   if (list) nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
   if (!list) nft_ctx_buffer_output(ctx);
   int rc = nft_run_cmd_from_buffer(ctx, script.c_str());

@@ -47,16 +47,6 @@ void fake_plugin(const std::string& path, const std::string& rec, const std::str
   write_file(path, script, 0755);
 }
 
-// A fake whose ADD prints `add_out`, and whose other verbs print nothing.
-void fake_ipam(const std::string& path, const std::string& rec, const std::string& add_out, int del_status = 0) {
-  std::string script = "#!/bin/sh\n"
-                       "echo \"$CNI_COMMAND\" >> '" + rec + "/calls'\n"
-                       "/bin/cat > '" + rec + "/stdin.'\"$CNI_COMMAND\"\n"
-                       "if [ \"$CNI_COMMAND\" = ADD ]; then\ncat <<'ZOS_EOF'\n" + add_out + "\nZOS_EOF\nexit 0\nfi\n"
-                       "exit " + std::to_string(del_status) + "\n";
-  write_file(path, script, 0755);
-}
-
 std::map<std::string, std::string> parse_env_dump(const std::string& text) {
   std::map<std::string, std::string> m;
   std::istringstream in(text);
@@ -89,14 +79,6 @@ Request request(const std::string& cni_path, const std::string& version = "1.0.0
 const char* kResult100 =
     R"({"cniVersion":"1.0.0","ips":[{"address":"10.1.10.5/24","gateway":"10.1.10.1"}],)"
     R"("routes":[{"dst":"0.0.0.0/0","gw":"10.1.10.1"}],"dns":{"nameservers":["10.1.10.1"]}})";
-
-int count_lines(const std::string& s, const std::string& line) {
-  int n = 0;
-  std::istringstream in(s);
-  std::string l;
-  while (std::getline(in, l)) n += l == line;
-  return n;
-}
 
 
 }  // namespace
@@ -240,51 +222,5 @@ TEST_CASE("a delegate's error is re-raised with its code", "[delegate]") {
     auto e = error_of([&] { delegate("fake-ipam", "ADD", request(bin.path())); });
     CHECK(e.code() == kDecodeFailure);
     CHECK_THAT(e.msg(), Catch::Contains("ips[0].address"));
-  }
-}
-
-TEST_CASE("DelegatedAdd undoes the ADD unless dismissed", "[delegate]") {
-  quiet_logger();
-  TempDir bin, rec;
-  fake_ipam(bin / "fake-ipam", rec.path(), kResult100);
-  Request r = request(bin.path());
-  std::string conf = R"({"cniVersion":"1.0.0","name":"zos-net","type":"fake-ipam"})";
-
-  SECTION("destroyed armed: DEL runs with the same stdin") {
-    {
-      DelegatedAdd ipam("fake-ipam", r, conf);
-      CHECK(read_file(rec / "calls") == "ADD\n");
-      REQUIRE(ipam.result().ips.size() == 1);
-      CHECK(ipam.result().ips[0].address.str() == "10.1.10.5/24");
-    }
-    CHECK(read_file(rec / "calls") == "ADD\nDEL\n");
-    CHECK(read_file(rec / "stdin.ADD") == conf);
-    CHECK(read_file(rec / "stdin.DEL") == conf);
-  }
-  SECTION("dismissed: no DEL") {
-    {
-      DelegatedAdd ipam("fake-ipam", r, conf);
-      ipam.dismiss();
-    }
-    CHECK(read_file(rec / "calls") == "ADD\n");
-  }
-  SECTION("a failure after the ADD unwinds through the guard") {
-    try {
-      DelegatedAdd ipam("fake-ipam", r, conf);
-      throw std::runtime_error("veth creation failed");
-    } catch (const std::runtime_error&) {
-    }
-    CHECK(count_lines(read_file(rec / "calls"), "DEL") == 1);
-  }
-  SECTION("an ADD that fails throws and leaves nothing to undo") {
-    fake_plugin(bin / "fake-ipam", rec.path(), R"({"code":11,"msg":"busy"})", 1);
-    auto e = error_of([&] { DelegatedAdd ipam("fake-ipam", r, conf); });
-    CHECK(e.code() == 11);
-    CHECK(read_file(rec / "calls") == "ADD\n");
-  }
-  SECTION("a failing undo is logged, not thrown from the destructor") {
-    fake_ipam(bin / "fake-ipam", rec.path(), kResult100, 1);
-    CHECK_NOTHROW([&] { DelegatedAdd ipam("fake-ipam", r, conf); }());
-    CHECK(read_file(rec / "calls") == "ADD\nDEL\n");
   }
 }
