@@ -1,6 +1,7 @@
 // Scratch network namespaces for the [root] tests of common/net and
 // common/sys/netns: named zt-nl-<pid>-<tag>, removed (with every link in
-// them) when the guard goes out of scope, also when a test fails.
+// them) when the guard goes out of scope, also when a test fails. And the
+// typed addresses those tests write as text.
 #pragma once
 
 #include <unistd.h>
@@ -9,10 +10,15 @@
 #include <string>
 #include <utility>
 
+#include "common/ip/ip.h"
 #include "common/net/nl.h"
 #include "common/sys/netns.h"
 
 namespace zos::test {
+
+// Literals known to parse: "10.1.10.1/24", "fe80::1".
+inline ip::Prefix P(const char* s) { return ip::Prefix::parse(s).value(); }
+inline ip::Addr A(const char* s) { return ip::Addr::parse(s).value(); }
 
 inline std::string scratch_netns_name(const std::string& tag) {
   return "zt-nl-" + std::to_string(::getpid()) + "-" + tag;
