@@ -37,26 +37,34 @@ bool has_dst(Socket& s, int family, const char* dst, int index) {
   return has_route(list_routes(s, family), P(dst), index);
 }
 
-// A veth end `name` up in `a`, its peer up in `b`.
-int uplink(ScratchNetns& a, ScratchNetns& b, Socket& s, const std::string& name) {
-  REQUIRE(create_veth(s, name, name + "p", {.peer_netns_fd = b.fd()}));
-  const int idx = get_link(s, name)->index;
-  set_up(s, idx);
-  b.run([&] {
-    Socket sb;
-    set_up(sb, get_link(sb, name + "p")->index);
-  });
-  return idx;
-}
+// Two veth links up in a scratch namespace (their peers up in a second):
+// the one under test and another that must stay as it is.
+struct TwoLinks {
+  ScratchNetns a, b;
+  Socket s;
+  int idx, other;
+  explicit TwoLinks(const std::string& tag) : a(tag), b(tag + "2"), s(a.socket()), idx(up("v0")), other(up("v1")) {}
+
+ private:
+  int up(const std::string& name) {
+    REQUIRE(create_veth(s, name, name + "p", {.peer_netns_fd = b.fd()}));
+    const int index = get_link(s, name)->index;
+    set_up(s, index);
+    b.run([&] {
+      Socket sb;
+      set_up(sb, get_link(sb, name + "p")->index);
+    });
+    return index;
+  }
+};
 
 }  // namespace
 
 TEST_CASE("sync_routes makes a link's gateway routes exactly the wanted set", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("sr"), b("sr2");
-  auto s = a.socket();
-  const int idx = uplink(a, b, s, "v0");
-  const int other = uplink(a, b, s, "v1");
+  TwoLinks t("sr");
+  auto& s = t.s;
+  const int idx = t.idx, other = t.other;
   REQUIRE(add_addr(s, idx, P("fd00::1/64"), {.nodad = true}));
   REQUIRE(add_addr(s, other, P("10.1.10.1/24")));
   // Not the function's: another link's route, another table's, a connected one.
@@ -95,10 +103,9 @@ TEST_CASE("sync_routes makes a link's gateway routes exactly the wanted set", "[
 
 TEST_CASE("sync_default_route and sync_global_addr converge one link", "[netlink][root]") {
   ZOS_REQUIRE_ROOT();
-  ScratchNetns a("sd"), b("sd2");
-  auto s = a.socket();
-  const int idx = uplink(a, b, s, "v0");
-  const int other = uplink(a, b, s, "v1");
+  TwoLinks t("sd");
+  auto& s = t.s;
+  const int idx = t.idx, other = t.other;
   REQUIRE(add_addr(s, other, P("10.2.0.1/24")));
   replace_route(s, {.dst = default_dst(AF_INET), .gw = A("10.2.0.254"), .oif = other, .metric = 50});
 
