@@ -6,6 +6,7 @@
 #include <netlink/cache.h>
 #include <netlink/route/addr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,9 +35,9 @@ NlAddrPtr broadcast_of(const nl_addr* local) {
 
 }  // namespace
 
-bool add_addr(Socket& s, int index, const std::string& prefix, const AddrOptions& opts) {
-  const std::string what = "add address " + prefix + " to link " + std::to_string(index);
-  NlAddrPtr local = parse_prefix(prefix);
+bool add_addr(Socket& s, int index, const ip::Prefix& prefix, const AddrOptions& opts) {
+  const std::string what = "add address " + prefix.str() + " to link " + std::to_string(index);
+  NlAddrPtr local = to_nl(prefix);
   AddrPtr a = make_addr(index, local.get(), what);
   NlAddrPtr brd = broadcast_of(local.get());
   if (brd) rtnl_addr_set_broadcast(a.get(), brd.get());
@@ -45,9 +46,9 @@ bool add_addr(Socket& s, int index, const std::string& prefix, const AddrOptions
   return s.check_or(rtnl_addr_add(s.get(), a.get(), flags), what, {EEXIST}) == 0;
 }
 
-bool delete_addr(Socket& s, int index, const std::string& prefix) {
-  const std::string what = "delete address " + prefix + " from link " + std::to_string(index);
-  NlAddrPtr local = parse_prefix(prefix);
+bool delete_addr(Socket& s, int index, const ip::Prefix& prefix) {
+  const std::string what = "delete address " + prefix.str() + " from link " + std::to_string(index);
+  NlAddrPtr local = to_nl(prefix);
   AddrPtr a = make_addr(index, local.get(), what);
   return s.check_or(rtnl_addr_delete(s.get(), a.get(), 0), what, {EADDRNOTAVAIL, ENOENT}) == 0;
 }
@@ -61,9 +62,11 @@ std::vector<AddrInfo> list_addrs(Socket& s, int index, int family) {
     auto* a = reinterpret_cast<rtnl_addr*>(o);
     if (index && rtnl_addr_get_ifindex(a) != index) continue;
     if (family && rtnl_addr_get_family(a) != family) continue;
+    const ip::Addr local = to_ip(rtnl_addr_get_local(a));
+    if (local.empty()) continue;  // not IPv4 / IPv6
     AddrInfo i;
     i.family = rtnl_addr_get_family(a);
-    i.prefix = format_addr(rtnl_addr_get_local(a)) + "/" + std::to_string(rtnl_addr_get_prefixlen(a));
+    i.prefix = ip::Prefix(local, static_cast<int>(rtnl_addr_get_prefixlen(a)));
     i.index = rtnl_addr_get_ifindex(a);
     i.flags = rtnl_addr_get_flags(a);
     i.scope = rtnl_addr_get_scope(a);
@@ -72,11 +75,15 @@ std::vector<AddrInfo> list_addrs(Socket& s, int index, int family) {
   return out;
 }
 
+bool has_addr(const std::vector<AddrInfo>& addrs, const ip::Prefix& prefix) {
+  return std::any_of(addrs.begin(), addrs.end(), [&](const AddrInfo& a) { return a.prefix == prefix; });
+}
+
 }  // namespace zos::nl
 
 namespace zos::nl {
 
-bool sync_global_addr(Socket& s, int index, int family, const std::string& want) {
+bool sync_global_addr(Socket& s, int index, int family, const std::optional<ip::Prefix>& want) {
   bool changed = false;
   bool have = false;
   for (const auto& a : list_addrs(s, index, family)) {
@@ -84,7 +91,7 @@ bool sync_global_addr(Socket& s, int index, int family, const std::string& want)
     if (a.prefix == want) have = true;
     else changed |= delete_addr(s, index, a.prefix);
   }
-  if (!want.empty() && !have) changed |= add_addr(s, index, want, {.nodad = family == AF_INET6});
+  if (want && !have) changed |= add_addr(s, index, *want, {.nodad = family == AF_INET6});
   return changed;
 }
 

@@ -1,11 +1,11 @@
-// Interface addresses over rtnetlink. Addresses are "addr/len" strings
-// ("10.1.10.1/24", "2a02:1802:5e:10a::1/64"); a bare address means a host
-// prefix (/32, /128).
+// Interface addresses over rtnetlink, as typed prefixes: the address with
+// its prefix length (10.1.10.1/24, 2a02:1802:5e:10a::1/64).
 #pragma once
 
-#include <string>
+#include <optional>
 #include <vector>
 
+#include "common/ip/ip.h"
 #include "common/net/nl.h"
 
 namespace zos::nl {
@@ -17,7 +17,7 @@ struct AddrOptions {
 
 struct AddrInfo {
   int family = 0;      // AF_INET / AF_INET6
-  std::string prefix;  // "10.1.10.1/24"
+  ip::Prefix prefix;   // 10.1.10.1/24
   int index = 0;       // link
   unsigned flags = 0;  // IFA_F_* (IFA_F_NODAD, IFA_F_TENTATIVE, ...)
   int scope = 0;       // RT_SCOPE_*
@@ -26,16 +26,21 @@ struct AddrInfo {
 // Adds `prefix` to link `index`; an IPv4 address also gets its broadcast
 // (as `ip addr add ... brd +`). Returns false when the address is on the link
 // already (with opts.replace: updates it and returns true).
-bool add_addr(Socket& s, int index, const std::string& prefix, const AddrOptions& opts = {});
+bool add_addr(Socket& s, int index, const ip::Prefix& prefix, const AddrOptions& opts = {});
 
 // Removes `prefix` from link `index`; false when it was not there.
-bool delete_addr(Socket& s, int index, const std::string& prefix);
+bool delete_addr(Socket& s, int index, const ip::Prefix& prefix);
 
-// Makes the link's global (universe scope) addresses of `family` exactly
-// `want`, or none when it is empty; link-local ones stay. True on a change.
-bool sync_global_addr(Socket& s, int index, int family, const std::string& want);
+// Makes the link's global (universe scope) addresses of `family` (AF_INET /
+// AF_INET6) exactly `want`, or none without one; link-local ones stay. True
+// on a change.
+bool sync_global_addr(Socket& s, int index, int family, const std::optional<ip::Prefix>& want);
 
 // Addresses of link `index` (0: of all links), of `family` (AF_UNSPEC: both).
+// IPv4 and IPv6 only.
 std::vector<AddrInfo> list_addrs(Socket& s, int index, int family = 0);
+
+// Whether `addrs` holds `prefix` (address and length).
+bool has_addr(const std::vector<AddrInfo>& addrs, const ip::Prefix& prefix);
 
 }  // namespace zos::nl

@@ -120,39 +120,31 @@ NlError bad(const std::string& what) { return NlError(NLE_INVAL, EINVAL, what); 
 
 }  // namespace
 
-NlAddrPtr parse_prefix(const std::string& text, int family) {
-  std::string host = text;
-  int len = -1;
-  if (text == "default") {
-    if (family != AF_INET && family != AF_INET6)
-      throw bad("parse prefix 'default': the family is not known (use 0.0.0.0/0 or ::/0)");
-    unsigned char zero[16] = {};
-    NlAddrPtr a(nl_addr_build(family, zero, family == AF_INET ? 4 : 16));
-    if (!a) throw NlError(NLE_NOMEM, ENOMEM, "parse prefix 'default'");
-    nl_addr_set_prefixlen(a.get(), 0);
-    return a;
-  }
-  if (auto slash = text.find('/'); slash != std::string::npos) {
-    host = text.substr(0, slash);
-    const std::string l = text.substr(slash + 1);
-    if (l.empty() || l.size() > 3 || l.find_first_not_of("0123456789") != std::string::npos)
-      throw bad("parse prefix '" + text + "': bad prefix length");
-    len = std::stoi(l);
-  }
-  unsigned char buf[16];
-  int fam;
-  if (::inet_pton(AF_INET, host.c_str(), buf) == 1) fam = AF_INET;
-  else if (::inet_pton(AF_INET6, host.c_str(), buf) == 1) fam = AF_INET6;
-  else throw bad("parse prefix '" + text + "': not an IPv4 or IPv6 address");
-  if (family != AF_UNSPEC && fam != family)
-    throw bad("parse prefix '" + text + "': wrong address family");
-  const int max = fam == AF_INET ? 32 : 128;
-  if (len < 0) len = max;
-  if (len > max) throw bad("parse prefix '" + text + "': prefix length above " + std::to_string(max));
-  NlAddrPtr a(nl_addr_build(fam, buf, fam == AF_INET ? 4 : 16));
-  if (!a) throw NlError(NLE_NOMEM, ENOMEM, "parse prefix '" + text + "'");
-  nl_addr_set_prefixlen(a.get(), len);
+NlAddrPtr to_nl(const ip::Prefix& p) {
+  if (p.addr().empty()) throw bad("an empty address");
+  NlAddrPtr a(nl_addr_build(p.family() == 4 ? AF_INET : AF_INET6, p.addr().data(), p.addr().size()));
+  if (!a) throw NlError(NLE_NOMEM, ENOMEM, "address " + p.str());
+  nl_addr_set_prefixlen(a.get(), p.len());
   return a;
+}
+
+NlAddrPtr to_nl(const ip::Addr& a) { return to_nl(ip::Prefix(a, a.is_v4() ? 32 : 128)); }
+
+ip::Addr to_ip(const nl_addr* a) {
+  if (!a) return {};
+  const int fam = nl_addr_get_family(a);
+  const auto* b = static_cast<const uint8_t*>(nl_addr_get_binary_addr(a));
+  if (fam == AF_INET && nl_addr_get_len(a) == 4) {
+    uint32_t n;
+    std::memcpy(&n, b, 4);
+    return ip::Addr::v4(ntohl(n));
+  }
+  if (fam == AF_INET6 && nl_addr_get_len(a) == 16) {
+    std::array<uint8_t, 16> v;
+    std::memcpy(v.data(), b, 16);
+    return ip::Addr::v6(v);
+  }
+  return {};
 }
 
 NlAddrPtr parse_mac(const std::string& text) {
@@ -166,23 +158,6 @@ NlAddrPtr parse_mac(const std::string& text) {
   NlAddrPtr a(nl_addr_build(AF_LLC, mac, 6));
   if (!a) throw NlError(NLE_NOMEM, ENOMEM, "parse MAC '" + text + "'");
   return a;
-}
-
-std::string format_addr(const nl_addr* a) {
-  if (!a) return {};
-  char buf[INET6_ADDRSTRLEN] = {};
-  const int fam = nl_addr_get_family(a);
-  if ((fam == AF_INET && nl_addr_get_len(a) == 4) || (fam == AF_INET6 && nl_addr_get_len(a) == 16)) {
-    ::inet_ntop(fam, nl_addr_get_binary_addr(a), buf, sizeof buf);
-    return buf;
-  }
-  char tmp[128];
-  return nl_addr2str(a, tmp, sizeof tmp);
-}
-
-std::string format_prefix(const nl_addr* a) {
-  if (!a) return {};
-  return format_addr(a) + "/" + std::to_string(nl_addr_get_prefixlen(a));
 }
 
 std::string format_mac(const nl_addr* a) {

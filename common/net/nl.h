@@ -1,12 +1,17 @@
 // libnl-route plumbing: one owner type per libnl object (all deleters here,
 // nothing else calls *_put), a NETLINK_ROUTE socket that reports the kernel's
-// own errno and extended-ack message, and address parsing/formatting.
+// own errno and extended-ack message, and the typed addresses (common/ip) to
+// and from libnl's.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "common/ip/ip.h"
 
 struct nl_sock;
 struct nl_msg;
@@ -95,17 +100,19 @@ class Socket {
   std::unique_ptr<LastError> last_;
 };
 
-// "10.1.10.1/24", "fd00::/64", "10.1.10.1" (full length), "default" (needs
-// `family`). Throws NlError(EINVAL) naming the text when it does not parse
-// or its family is not `family` (AF_UNSPEC accepts both).
-NlAddrPtr parse_prefix(const std::string& text, int family = 0);
+// libnl addresses of typed values: the address with its prefix length
+// (the address's full length for an ip::Addr). Throws NlError(EINVAL) for an
+// empty value.
+NlAddrPtr to_nl(const ip::Addr& a);
+NlAddrPtr to_nl(const ip::Prefix& p);
+// AF_INET / AF_INET6 of an ip:: family (4, 6); 0 for an empty value.
+inline int af(int ip_family) { return ip_family == 4 ? AF_INET : ip_family == 6 ? AF_INET6 : 0; }
+// The IPv4 / IPv6 address of a libnl address; an empty ip::Addr for a null,
+// empty or other-family one.
+ip::Addr to_ip(const nl_addr* a);
 // "02:00:00:00:00:01".
 NlAddrPtr parse_mac(const std::string& text);
 
-// "10.1.10.1/24" (always with the length), "fe80::1/64".
-std::string format_prefix(const nl_addr* a);
-// The address alone: "10.1.10.1", "fe80::1".
-std::string format_addr(const nl_addr* a);
 // "02:00:00:00:00:01"; empty for a null or empty address.
 std::string format_mac(const nl_addr* a);
 

@@ -6,14 +6,17 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <set>
+#include <utility>
 
 namespace zos::nl {
 namespace {
 
 std::string describe(const Route& r) {
-  std::string d = r.dst;
-  if (r.gw) d += " via " + *r.gw;
+  std::string d = r.dst.str();
+  if (r.gw) d += " via " + r.gw->str();
   if (r.oif) d += " dev " + std::to_string(*r.oif);
   if (r.table) d += " table " + std::to_string(*r.table);
   if (r.metric) d += " metric " + std::to_string(*r.metric);
@@ -21,13 +24,13 @@ std::string describe(const Route& r) {
 }
 
 RoutePtr build(const Route& r, const std::string& what) {
-  NlAddrPtr gw;
-  if (r.gw) gw = parse_prefix(*r.gw, r.family);
-  int family = r.family ? r.family : gw ? nl_addr_get_family(gw.get()) : 0;
-  NlAddrPtr dst = parse_prefix(r.dst, family);
-  family = nl_addr_get_family(dst.get());
-  if (gw && nl_addr_get_family(gw.get()) != family)
+  if (r.dst.addr().empty()) throw NlError(NLE_INVAL, EINVAL, what, "no destination");
+  if (r.gw && r.gw->family() != r.dst.family())
     throw NlError(NLE_INVAL, EINVAL, what, "gateway and destination families differ");
+  const int family = af(r.dst.family());
+  NlAddrPtr dst = to_nl(r.dst);
+  NlAddrPtr gw;
+  if (r.gw) gw = to_nl(*r.gw);
 
   RoutePtr route(rtnl_route_alloc());
   if (!route) throw NlError(NLE_NOMEM, ENOMEM, what);
@@ -84,12 +87,14 @@ std::vector<RouteInfo> list_routes(Socket& s, int family, std::optional<uint32_t
     if (table && rtnl_route_get_table(r) != *table) continue;
     RouteInfo i;
     i.family = rtnl_route_get_family(r);
+    if (i.family != AF_INET && i.family != AF_INET6) continue;
     nl_addr* dst = rtnl_route_get_dst(r);
-    i.dst = dst && nl_addr_get_len(dst) ? format_prefix(dst) : (i.family == AF_INET6 ? "::/0" : "0.0.0.0/0");
+    i.dst = dst && nl_addr_get_len(dst) ? ip::Prefix(to_ip(dst), static_cast<int>(nl_addr_get_prefixlen(dst)))
+                                        : default_dst(i.family);
     if (rtnl_route_get_nnexthops(r) > 0) {
       rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
       i.oif = rtnl_route_nh_get_ifindex(nh);
-      if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) i.gw = format_addr(gw);
+      if (ip::Addr gw = to_ip(rtnl_route_nh_get_gateway(nh)); !gw.empty()) i.gw = gw;
     }
     i.table = rtnl_route_get_table(r);
     i.metric = rtnl_route_get_priority(r);
@@ -105,32 +110,52 @@ std::vector<RouteInfo> list_routes(Socket& s, int family, std::optional<uint32_t
 
 namespace zos::nl {
 
-bool sync_default_route(Socket& s, int index, int family, const std::string& gw, std::optional<uint32_t> metric) {
-  const std::string any = family == AF_INET ? "0.0.0.0/0" : "::/0";
+ip::Prefix default_dst(int family) {
+  return family == AF_INET6 ? ip::Prefix(ip::Addr::v6({}), 0) : ip::Prefix(ip::Addr::v4(0), 0);
+}
+
+bool has_route(const std::vector<RouteInfo>& routes, const ip::Prefix& dst, int oif, const std::optional<ip::Addr>& gw) {
+  return std::any_of(routes.begin(), routes.end(),
+                     [&](const RouteInfo& r) { return r.dst == dst && r.oif == oif && (!gw || r.gw == gw); });
+}
+
+bool sync_default_route(Socket& s, int index, int family, const std::optional<ip::Addr>& gw,
+                        std::optional<uint32_t> metric) {
+  const ip::Prefix any = default_dst(family);
   bool changed = false, have = false;
   for (const auto& r : list_routes(s, family, RT_TABLE_MAIN)) {
     if (r.dst != any || r.oif != index) continue;
-    if (!gw.empty() && r.gw == gw && r.metric == metric.value_or(r.metric)) {
+    if (gw && r.gw == gw && r.metric == metric.value_or(r.metric)) {
       have = true;
       continue;
     }
-    Route del;
-    del.dst = any;
-    del.family = family;
-    del.oif = index;
-    if (r.gw) del.gw = r.gw;
-    del.metric = r.metric;
-    changed |= delete_route(s, del);
+    changed |= delete_route(s, {.dst = any, .gw = r.gw, .oif = index, .metric = r.metric});
   }
-  if (gw.empty() || have) return changed;
-  Route add;
-  add.dst = any;
-  add.family = family;
-  add.gw = gw;
-  add.oif = index;
-  add.metric = metric;
-  replace_route(s, add);
+  if (!gw || have) return changed;
+  replace_route(s, {.dst = any, .gw = gw, .oif = index, .metric = metric});
   return true;
+}
+
+bool sync_routes(Socket& s, int index, uint32_t table, const std::vector<GatewayRoute>& want) {
+  using Key = std::pair<ip::Prefix, ip::Addr>;
+  std::vector<RouteInfo> current;
+  for (int fam : {AF_INET, AF_INET6})
+    for (auto& r : list_routes(s, fam, table))
+      if (r.oif == index && r.gw && r.type == RTN_UNICAST) current.push_back(std::move(r));
+  std::set<Key> have, wanted;
+  for (const auto& r : current) have.insert({r.dst, *r.gw});
+  bool changed = false;
+  for (const auto& w : want) {
+    wanted.insert({w.dst, w.gw});
+    if (have.count({w.dst, w.gw})) continue;
+    replace_route(s, {.dst = w.dst, .gw = w.gw, .oif = index, .table = table, .onlink = w.onlink});
+    changed = true;
+  }
+  // A replace keyed on the destination may have kept an old gateway's route
+  // beside the new one: whatever is not wanted goes.
+  for (const auto& r : current)
+    if (!wanted.count({r.dst, *r.gw})) changed |= delete_route(s, {.dst = r.dst, .gw = r.gw, .oif = index, .table = table});
+  return changed;
 }
 
 }  // namespace zos::nl

@@ -17,13 +17,12 @@ Lease read_lease(nl::Socket& s, int index) {
   Lease l;
   for (const auto& a : nl::list_addrs(s, index)) {
     if (a.scope != RT_SCOPE_UNIVERSE) continue;
-    if (a.family == AF_INET) l.ipv4.push_back(a.prefix);
-    else if (a.family == AF_INET6 && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) l.ipv6.push_back(a.prefix);
+    if (a.family == AF_INET) l.ipv4.push_back(a.prefix.str());
+    else if (a.family == AF_INET6 && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) l.ipv6.push_back(a.prefix.str());
   }
-  for (const auto& r : nl::list_routes(s, AF_INET, RT_TABLE_MAIN))
-    if (r.dst == "0.0.0.0/0" && r.oif == index && r.gw && !l.gw4) l.gw4 = r.gw;
-  for (const auto& r : nl::list_routes(s, AF_INET6, RT_TABLE_MAIN))
-    if (r.dst == "::/0" && r.oif == index && r.gw && !l.gw6) l.gw6 = r.gw;
+  for (auto* gw : {&l.gw4, &l.gw6})
+    for (const auto& r : nl::list_routes(s, gw == &l.gw4 ? AF_INET : AF_INET6, RT_TABLE_MAIN))
+      if (r.is_default() && r.oif == index && r.gw && !*gw) *gw = r.gw->str();
   return l;
 }
 

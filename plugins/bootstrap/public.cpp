@@ -22,25 +22,35 @@ namespace {
 
 std::string record_name(const std::string& netns) { return "public-" + netns + ".json"; }
 
+// The config's addresses, typed (unset when not given).
+struct Wanted {
+  std::optional<ip::Prefix> v4;
+  std::optional<ip::Addr> gw4;
+  std::optional<ip::Prefix> v6;
+  std::optional<ip::Addr> gw6;
+};
+
 // Parses every address before anything is touched: bad input changes nothing.
-void validate(const PublicConfig& c) {
-  auto check = [](const std::string& v, int fam, const char* what, bool need_len) {
-    if (v.empty()) return;
-    try {
-      nl::parse_prefix(v, fam);
-    } catch (const nl::NlError&) {
+Wanted validate(const PublicConfig& c) {
+  auto parse = [](const std::string& v, int fam, const char* what, bool need_len) -> std::optional<ip::Prefix> {
+    if (v.empty()) return std::nullopt;
+    auto p = ip::Prefix::parse(v);
+    if (!p || nl::af(p->family()) != fam)
       throw ConfigError(std::string("public.") + what + ": '" + v + "' is not an " +
                         (fam == AF_INET ? "IPv4" : "IPv6") + " address");
-    }
     if (need_len && v.find('/') == std::string::npos)
       throw ConfigError(std::string("public.") + what + ": '" + v + "' needs a prefix length");
     if (!need_len && v.find('/') != std::string::npos)
       throw ConfigError(std::string("public.") + what + ": '" + v + "' is a gateway, not a prefix");
+    return p;
   };
-  check(c.ipv4, AF_INET, "ipv4", true);
-  check(c.gw4, AF_INET, "gw4", false);
-  check(c.ipv6, AF_INET6, "ipv6", true);
-  check(c.gw6, AF_INET6, "gw6", false);
+  auto gateway = [&](const std::string& v, int fam, const char* what) -> std::optional<ip::Addr> {
+    if (auto p = parse(v, fam, what, false)) return p->addr();
+    return std::nullopt;
+  };
+  // In the config's order (braces evaluate left to right): the first bad one is reported.
+  Wanted w{parse(c.ipv4, AF_INET, "ipv4", true), gateway(c.gw4, AF_INET, "gw4"), parse(c.ipv6, AF_INET6, "ipv6", true),
+           gateway(c.gw6, AF_INET6, "gw6")};
   if (!c.mac.empty()) {
     try {
       nl::parse_mac(c.mac);
@@ -48,6 +58,7 @@ void validate(const PublicConfig& c) {
       throw ConfigError("public.mac: '" + c.mac + "' is not a MAC address");
     }
   }
+  return w;
 }
 
 void create_macvlan(nl::Socket& s, const PublicConfig& c, int master, int nsfd) {
@@ -68,7 +79,7 @@ PublicResult apply_public(const PublicOptions& o) {
   auto file = load_config(o.config, true);
   if (!file.pub) throw ConfigError("config " + o.config + " has no \"public\" section");
   const PublicConfig c = *file.pub;
-  validate(c);
+  const Wanted w = validate(c);
   Store st(o.data_dir);
   auto lock = st.lock();
   nl::Socket s;
@@ -140,10 +151,10 @@ PublicResult apply_public(const PublicOptions& o) {
     if (nl::sysctl_get_if_exists(k + "accept_ra").value_or(ra) != ra) nl::sysctl_set(k + "accept_ra", ra);
   });
   if (!cur->up) nl::set_up(ps, cur->index), r.changed = true;
-  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET, c.ipv4);
-  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET6, c.ipv6);
-  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET, c.gw4);
-  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET6, c.gw6);
+  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET, w.v4);
+  r.changed |= nl::sync_global_addr(ps, cur->index, AF_INET6, w.v6);
+  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET, w.gw4);
+  r.changed |= nl::sync_default_route(ps, cur->index, AF_INET6, w.gw6);
 
   json rec = public_config_json(c);
   rec["netns"] = o.name;

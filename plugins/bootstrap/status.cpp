@@ -91,7 +91,7 @@ json public_status(const Store& st, const std::string& name) {
     }
     json addrs = json::array();
     for (const auto& a : nl::list_addrs(ps, l->index))
-      if (a.scope == RT_SCOPE_UNIVERSE) addrs.push_back(a.prefix);
+      if (a.scope == RT_SCOPE_UNIVERSE) addrs.push_back(a.prefix.str());
     Lease gw = read_lease(ps, l->index);
     j["link"] = {{"name", l->name}, {"kind", l->kind}, {"mac", l->mac}, {"up", l->up}};
     j["addresses"] = addrs;

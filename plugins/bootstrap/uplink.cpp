@@ -119,6 +119,106 @@ void publish(const Store& st, const UplinkOptions& o, const DhcpClient& c, const
   if (!rec || !same(*rec)) st.write("uplink.json", want);
 }
 
+// The uplink config: the file's, then the kernel command line's on top.
+UplinkConfig load_uplink_config(const UplinkOptions& o) {
+  auto cmdline = sys::read_file(o.cmdline);
+  if (!cmdline && o.cmdline != kDefaultCmdline) throw ConfigError("kernel command line " + o.cmdline + " does not exist");
+  return merge(load_config(o.config, false).uplink, parse_cmdline(cmdline.value_or("")));
+}
+
+// The DHCP clients: udhcpc (needed), dhcpcd for DHCPv6 (optional).
+struct Clients {
+  DhcpClient v4;
+  std::optional<std::string> dhcpcd;
+};
+
+Clients find_clients(const UplinkConfig& cfg) {
+  auto client = find_client(cfg.dhcp_client);
+  if (!client)
+    throw std::runtime_error(cfg.dhcp_client.empty()
+                                 ? "no DHCP client: neither udhcpc nor busybox (with udhcpc) is on PATH"
+                                 : "dhcp_client " + cfg.dhcp_client + " is not udhcpc or a busybox with udhcpc");
+  auto dhcpcd = find_dhcp6_client(cfg.dhcp6_client);
+  if (!dhcpcd && !cfg.dhcp6_client.empty()) throw ConfigError("dhcp6_client " + cfg.dhcp6_client + " is not there");
+  if (!dhcpcd) spdlog::info("no dhcpcd on PATH: no DHCPv6, IPv6 by SLAAC only");
+  return {*client, dhcpcd};
+}
+
+// A bridge that has a working uplink already: r describes it, true.
+bool adopt_working(nl::Socket& s, const nl::LinkInfo& br, const Discovery& d, const Store& st, bool have_dhcpcd,
+                   UplinkResult& r) {
+  auto rec = st.read("uplink.json");
+  auto port = working_port(s, br, d, rec);
+  if (!port) return false;
+  r.already = true;
+  r.port = port->name;
+  r.nic = port->name;
+  r.mac = port->mac;
+  if (auto v = nl::vlan_info(s, port->index)) {
+    r.vlan = v->id;
+    if (auto parent = nl::get_link_by_index(s, v->parent)) r.nic = parent->name;
+  }
+  r.lease = read_lease(s, br.index);
+  r.dhcp6 = have_dhcpcd && rec && rec->value("method", "").find("dhcp6") != std::string::npos;
+  r.tried.push_back({r.port, "already the uplink"});
+  return true;
+}
+
+[[noreturn]] void throw_no_candidates(const Discovery& d) {
+  std::string msg = "no NIC to probe; skipped:";
+  for (const auto& x : d.skipped) msg += " " + x.nic + " (" + x.why + ");";
+  if (d.skipped.empty()) msg += " nothing (no links)";
+  msg.pop_back();
+  throw NoUplink(msg, {}, d.skipped);
+}
+
+// All candidates up at once (IPv6 off on them: the bridge does IPv6), each
+// one's state saved first in `saved`; one bounded wait for carrier.
+void raise_candidates(nl::Socket& s, const Discovery& d, int carrier_timeout, std::vector<NicState>& saved) {
+  for (const auto& c : d.candidates) {
+    saved.push_back(save_state(s, c));
+    set_sysctl_if_exists("net/ipv6/conf/" + c.name + "/disable_ipv6", "1");
+    if (c.master) nl::set_nomaster(s, c.index);
+    nl::set_up(s, c.index);
+  }
+  const auto carrier_deadline = Clock::now() + std::chrono::seconds(carrier_timeout);
+  for (;;) {
+    bool all = true;
+    for (const auto& c : d.candidates) all = all && has_carrier(s, c.index);
+    if (all || Clock::now() >= carrier_deadline) break;
+    sleep_ms(100);
+  }
+}
+
+// Probes the candidates with carrier in turn: the first with a working
+// uplink fills r. r.tried says how each fared; NoUplink when none won.
+void probe_candidates(nl::Socket& s, int bridge, const Discovery& d, const Prober& p, std::vector<std::string>& made,
+                      UplinkResult& r) {
+  const UplinkConfig& cfg = p.cfg;
+  for (const auto& c : d.candidates) {
+    if (!has_carrier(s, c.index)) {
+      r.tried.push_back({c.name, "no carrier after " + std::to_string(cfg.carrier_timeout) + "s"});
+      continue;
+    }
+    std::string why;
+    if (auto w = try_nic(s, bridge, c, p, why, made)) {
+      r.nic = c.name;
+      r.port = w->port;
+      r.vlan = cfg.vlans.count(c.name) ? cfg.vlans.at(c.name) : 0;
+      r.mac = c.mac;
+      r.lease = w->lease;
+      r.dhcp6 = w->dhcp6;
+      r.tried.push_back({w->port, "chosen (" + method(w->lease, w->dhcp6) + ")"});
+      return;
+    }
+    r.tried.push_back({c.name, why});
+  }
+  std::string msg = "no NIC got a working uplink (DHCPv4, SLAAC or DHCPv6); tried:";
+  for (const auto& t : r.tried) msg += " " + t.nic + " (" + t.result + ");";
+  msg.pop_back();
+  throw NoUplink(msg, r.tried, r.skipped);
+}
+
 }  // namespace
 
 std::string service_path(const std::string& zinit_dir, const std::string& bridge) {
@@ -128,17 +228,8 @@ std::string service_path(const std::string& zinit_dir, const std::string& bridge
 UplinkResult uplink(const UplinkOptions& o) {
   Store st(o.data_dir);
   auto lock = st.lock();
-  auto cmdline = sys::read_file(o.cmdline);
-  if (!cmdline && o.cmdline != kDefaultCmdline) throw ConfigError("kernel command line " + o.cmdline + " does not exist");
-  const UplinkConfig cfg = merge(load_config(o.config, false).uplink, parse_cmdline(cmdline.value_or("")));
-  auto client = find_client(cfg.dhcp_client);
-  if (!client)
-    throw std::runtime_error(cfg.dhcp_client.empty()
-                                 ? "no DHCP client: neither udhcpc nor busybox (with udhcpc) is on PATH"
-                                 : "dhcp_client " + cfg.dhcp_client + " is not udhcpc or a busybox with udhcpc");
-  auto dhcpcd = find_dhcp6_client(cfg.dhcp6_client);
-  if (!dhcpcd && !cfg.dhcp6_client.empty()) throw ConfigError("dhcp6_client " + cfg.dhcp6_client + " is not there");
-  if (!dhcpcd) spdlog::info("no dhcpcd on PATH: no DHCPv6, IPv6 by SLAAC only");
+  const UplinkConfig cfg = load_uplink_config(o);
+  const Clients clients = find_clients(cfg);
   nl::Socket s;
   Discovery d = discover(s, cfg);
   const Files files(st);
@@ -150,32 +241,12 @@ UplinkResult uplink(const UplinkOptions& o) {
   if (br && br->kind != "bridge")
     throw ConfigError("'" + cfg.bridge + "' exists and is a " + (br->kind.empty() ? "device" : br->kind) +
                       ", not a bridge");
-  if (br) {
-    auto rec = st.read("uplink.json");
-    if (auto port = working_port(s, *br, d, rec)) {
-      r.already = true;
-      r.port = port->name;
-      r.nic = port->name;
-      r.mac = port->mac;
-      if (auto v = nl::vlan_info(s, port->index)) {
-        r.vlan = v->id;
-        if (auto parent = nl::get_link_by_index(s, v->parent)) r.nic = parent->name;
-      }
-      r.lease = read_lease(s, br->index);
-      r.dhcp6 = dhcpcd && rec && rec->value("method", "").find("dhcp6") != std::string::npos;
-      r.tried.push_back({r.port, "already the uplink"});
-      files.write(dhcpcd.has_value());
-      publish(st, o, *client, files, dhcpcd, r);
-      return r;
-    }
+  if (br && adopt_working(s, *br, d, st, clients.dhcpcd.has_value(), r)) {
+    files.write(clients.dhcpcd.has_value());
+    publish(st, o, clients.v4, files, clients.dhcpcd, r);
+    return r;
   }
-  if (d.candidates.empty()) {
-    std::string msg = "no NIC to probe; skipped:";
-    for (const auto& x : d.skipped) msg += " " + x.nic + " (" + x.why + ");";
-    if (d.skipped.empty()) msg += " nothing (no links)";
-    msg.pop_back();
-    throw NoUplink(msg, {}, d.skipped);
-  }
+  if (d.candidates.empty()) throw_no_candidates(d);
 
   // From here on every change is undone unless a NIC wins.
   std::vector<std::string> fresh;  // files this run wrote first
@@ -196,58 +267,19 @@ UplinkResult uplink(const UplinkOptions& o) {
       },
       "rolling back the uplink probe");
 
-  fresh = files.write(dhcpcd.has_value());
+  fresh = files.write(clients.dhcpcd.has_value());
   if (created) {
     nl::create_bridge(s, cfg.bridge);
     br = nl::get_link(s, cfg.bridge);
     if (!br) throw std::runtime_error("bridge " + cfg.bridge + " vanished after creation");
   }
   enable_ipv6(cfg.bridge);
-
-  // All candidates up at once (IPv6 off on them: the bridge does IPv6), one
-  // bounded wait for carrier.
-  for (const auto& c : d.candidates) {
-    saved.push_back(save_state(s, c));
-    set_sysctl_if_exists("net/ipv6/conf/" + c.name + "/disable_ipv6", "1");
-    if (c.master) nl::set_nomaster(s, c.index);
-    nl::set_up(s, c.index);
-  }
-  const auto carrier_deadline = Clock::now() + std::chrono::seconds(cfg.carrier_timeout);
-  for (;;) {
-    bool all = true;
-    for (const auto& c : d.candidates) all = all && has_carrier(s, c.index);
-    if (all || Clock::now() >= carrier_deadline) break;
-    sleep_ms(100);
-  }
-
-  const Prober p{cfg, *client, files.script, dhcpcd, files.dhcpcd_conf};
-  for (const auto& c : d.candidates) {
-    if (!has_carrier(s, c.index)) {
-      r.tried.push_back({c.name, "no carrier after " + std::to_string(cfg.carrier_timeout) + "s"});
-      continue;
-    }
-    std::string why;
-    if (auto w = try_nic(s, br->index, c, p, why, made)) {
-      r.nic = c.name;
-      r.port = w->port;
-      r.vlan = cfg.vlans.count(c.name) ? cfg.vlans.at(c.name) : 0;
-      r.mac = c.mac;
-      r.lease = w->lease;
-      r.dhcp6 = w->dhcp6;
-      r.tried.push_back({w->port, "chosen (" + method(w->lease, w->dhcp6) + ")"});
-      break;
-    }
-    r.tried.push_back({c.name, why});
-  }
-  if (r.nic.empty()) {
-    std::string msg = "no NIC got a working uplink (DHCPv4, SLAAC or DHCPv6); tried:";
-    for (const auto& t : r.tried) msg += " " + t.nic + " (" + t.result + ");";
-    msg.pop_back();
-    throw NoUplink(msg, r.tried, r.skipped);
-  }
+  raise_candidates(s, d, cfg.carrier_timeout, saved);
+  const Prober p{cfg, clients.v4, files.script, clients.dhcpcd, files.dhcpcd_conf};
+  probe_candidates(s, br->index, d, p, made, r);
   for (const auto& n : saved)
     if (n.name != r.nic) restore_state(s, n);
-  publish(st, o, *client, files, dhcpcd, r);
+  publish(st, o, clients.v4, files, clients.dhcpcd, r);
   rollback.dismiss();
   return r;
 }

@@ -163,16 +163,9 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
     // redirects; the link-local from the MAC (what the bridge guard allows).
     for (const char* k : {"accept_ra", "accept_redirects", "addr_gen_mode"})
       nl::sysctl_set("net/ipv6/conf/" + env.ifname + "/" + k, "0");
-    for (const auto& ipc : ipres.ips) nl::add_addr(s, c->index, ipc.address.str(), {.nodad = true});
+    for (const auto& ipc : ipres.ips) nl::add_addr(s, c->index, ipc.address, {.nodad = true});
     nl::set_up(s, c->index);
-    for (const auto& rt : ipres.routes) {
-      nl::Route route;
-      route.dst = rt.dst.len() == 0 ? "default" : rt.dst.str();
-      route.family = rt.dst.family() == 4 ? AF_INET : AF_INET6;
-      if (rt.gw) route.gw = rt.gw->str();
-      route.oif = c->index;
-      nl::replace_route(s, route);
-    }
+    for (const auto& rt : ipres.routes) nl::replace_route(s, {.dst = rt.dst, .gw = rt.gw, .oif = c->index});
   });
   sys::fault_point("add-after-addr");
   res.interfaces.push_back(cif);
@@ -227,17 +220,11 @@ void check_attachment(const cni::Request& req, const Config& cfg, const Resource
       if (ipc.interface && *ipc.interface < static_cast<int>(req.prev->interfaces.size()) &&
           req.prev->interfaces[*ipc.interface].name != env.ifname)
         continue;
-      bool found = false;
-      for (const auto& a : addrs) found = found || a.prefix == ipc.address.str();
-      if (!found) fail("address " + ipc.address.str() + " is missing on " + env.ifname);
+      if (!nl::has_addr(addrs, ipc.address)) fail("address " + ipc.address.str() + " is missing on " + env.ifname);
     }
     for (const auto& rt : req.prev->routes) {
-      const auto& table = rt.dst.family() == 4 ? routes4 : routes6;
-      bool found = false;
-      for (const auto& have : table)
-        found = found || (have.dst == rt.dst.network().str() && have.oif == c->index &&
-                          (!rt.gw || (have.gw && *have.gw == rt.gw->str())));
-      if (!found) fail("route to " + rt.dst.str() + (rt.gw ? " via " + rt.gw->str() : "") + " is missing in " + env.netns);
+      if (!nl::has_route(rt.dst.family() == 4 ? routes4 : routes6, rt.dst.network(), c->index, rt.gw))
+        fail("route to " + rt.dst.str() + (rt.gw ? " via " + rt.gw->str() : "") + " is missing in " + env.netns);
     }
   });
   Ipam(cfg.ipam_type, req).check(ipam_conf(req, &r, "", pool_of(r)));

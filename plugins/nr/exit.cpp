@@ -21,15 +21,15 @@ ExitAddrs exit_wanted(const Resource& r) {
   if (!r.net.exit_point) return w;
   const auto& ep = *r.net.exit_point;
   if (ep.ipv4_conf) {
-    if (ep.ipv4_conf->cidr) w.v4 = ep.ipv4_conf->cidr->str();
-    if (ep.ipv4_conf->gateway) w.gw4 = ep.ipv4_conf->gateway->str();
+    w.v4 = ep.ipv4_conf->cidr;
+    w.gw4 = ep.ipv4_conf->gateway;
     if (ep.ipv4_conf->metric) w.metric4 = ep.ipv4_conf->metric;
     w.iface = ep.ipv4_conf->iface;
   }
   if (ep.ipv6_conf) {
-    if (ep.ipv6_conf->addr) w.v6 = ep.ipv6_conf->addr->str();
-    if (ep.ipv6_conf->gateway) w.gw6 = ep.ipv6_conf->gateway->str();
-    if (ep.ipv6_conf->link_local) w.ll6 = ep.ipv6_conf->link_local->str();
+    w.v6 = ep.ipv6_conf->addr;
+    w.gw6 = ep.ipv6_conf->gateway;
+    w.ll6 = ep.ipv6_conf->link_local;
     if (ep.ipv6_conf->metric) w.metric6 = ep.ipv6_conf->metric;
     if (w.iface.empty()) w.iface = ep.ipv6_conf->iface;
   }
@@ -89,13 +89,13 @@ void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
     nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/autoconf", "0");
     nl::sync_global_addr(s, l->index, AF_INET, w.v4);
     nl::sync_global_addr(s, l->index, AF_INET6, w.v6);
-    if (!w.ll6.empty()) nl::add_addr(s, l->index, w.ll6, {.nodad = true});
+    if (w.ll6) nl::add_addr(s, l->index, *w.ll6, {.nodad = true});
     if (!l->up) nl::set_up(s, l->index);
-    nl::sync_default_route(s, l->index, AF_INET, w.v4.empty() ? "" : w.gw4, w.metric4);
-    nl::sync_default_route(s, l->index, AF_INET6, w.v6.empty() ? "" : w.gw6, w.metric6);
+    nl::sync_default_route(s, l->index, AF_INET, w.v4 ? w.gw4 : std::nullopt, w.metric4);
+    nl::sync_default_route(s, l->index, AF_INET6, w.v6 ? w.gw6 : std::nullopt, w.metric6);
   });
-  spdlog::info("network {}: {} is the exit ({} {})", r.net.network_id, plan.netns, w.v4.empty() ? "no IPv4" : w.v4,
-               w.v6.empty() ? "no IPv6" : w.v6);
+  spdlog::info("network {}: {} is the exit ({} {})", r.net.network_id, plan.netns, w.v4 ? w.v4->str() : "no IPv4",
+               w.v6 ? w.v6->str() : "no IPv6");
 }
 
 }  // namespace
@@ -123,19 +123,14 @@ std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_ns
     }
     if (!l->up) out.push_back("exit link " + r.plan.pub + " is down in " + r.plan.netns);
     auto addrs = nl::list_addrs(s, l->index);
-    for (const auto& want : {w.v4, w.v6, w.ll6}) {
-      if (want.empty()) continue;
-      bool found = false;
-      for (const auto& a : addrs) found = found || a.prefix == want;
-      if (!found) out.push_back("exit address " + want + " is missing on " + r.plan.pub);
-    }
+    for (const auto& want : {w.v4, w.v6, w.ll6})
+      if (want && !nl::has_addr(addrs, *want))
+        out.push_back("exit address " + want->str() + " is missing on " + r.plan.pub);
     for (int fam : {AF_INET, AF_INET6}) {
-      const std::string& gw = fam == AF_INET ? w.gw4 : w.gw6;
-      if (gw.empty() || (fam == AF_INET ? w.v4 : w.v6).empty()) continue;
-      bool found = false;
-      for (const auto& rt : nl::list_routes(s, fam, RT_TABLE_MAIN))
-        found = found || ((rt.dst == "0.0.0.0/0" || rt.dst == "::/0") && rt.oif == l->index && rt.gw == gw);
-      if (!found) out.push_back("default route via " + gw + " on " + r.plan.pub + " is missing");
+      const auto& gw = fam == AF_INET ? w.gw4 : w.gw6;
+      if (!gw || !(fam == AF_INET ? w.v4 : w.v6)) continue;
+      if (!nl::has_route(nl::list_routes(s, fam, RT_TABLE_MAIN), nl::default_dst(fam), l->index, gw))
+        out.push_back("default route via " + gw->str() + " on " + r.plan.pub + " is missing");
     }
   });
   return out;

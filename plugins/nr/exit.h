@@ -11,17 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "common/ip/ip.h"
 #include "plugins/nr/config.h"
 
 namespace zos::nr {
 
 struct Resource;
 
-// What the network object asks of this exit NR (strings as nl:: takes them;
-// empty when not asked).
+// What the network object asks of this exit NR (unset when not asked).
 struct ExitAddrs {
-  std::string v4, gw4, v6, gw6;
-  std::string ll6;  // 0-OS's gateway link-local, when the IPv6 was derived
+  std::optional<ip::Prefix> v4, v6;
+  std::optional<ip::Addr> gw4, gw6;
+  std::optional<ip::Prefix> ll6;  // 0-OS's gateway link-local, when the IPv6 was derived
   std::optional<uint32_t> metric4, metric6;
   std::string iface;  // ipv4_conf.iface, else ipv6_conf.iface
 };

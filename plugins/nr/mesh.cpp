@@ -133,8 +133,8 @@ void apply_mesh_impl(const Node& node, const Resource& r, const std::optional<wg
 
   sys::in_netns(nsfd, [&] {
     nl::Socket s;
-    nl::add_addr(s, wg_index, plan.wg_v4.str());
-    nl::add_addr(s, wg_index, plan.wg_v6.str(), {.nodad = true});
+    nl::add_addr(s, wg_index, plan.wg_v4);
+    nl::add_addr(s, wg_index, plan.wg_v6, {.nodad = true});
 
     wg::DeviceConfig dc;
     dc.name = plan.wg;
@@ -161,43 +161,20 @@ void apply_mesh_impl(const Node& node, const Resource& r, const std::optional<wg
     if (l && node.mtu && l->mtu != *node.mtu) nl::set_mtu(s, wg_index, *node.mtu);
     if (l && !l->up) nl::set_up(s, wg_index);
 
-    // Routes through the mesh: what the link carries now, then only the
-    // requests that change something (an unchanged re-apply of a network of
-    // N peers costs one dump per family, not 2N replaces).
-    std::vector<nl::RouteInfo> current;
-    for (int fam : {AF_INET, AF_INET6})
-      for (auto& ri : nl::list_routes(s, fam, RT_TABLE_MAIN))
-        if (ri.oif == wg_index && ri.gw && ri.type == RTN_UNICAST) current.push_back(std::move(ri));
-    std::set<std::pair<std::string, std::string>> have, routed;
-    for (const auto& ri : current) have.insert({ri.dst, *ri.gw});
-    auto want = [&](const std::string& dst, const std::string& gw, bool onlink) {
-      routed.insert({dst, gw});
-      if (have.count({dst, gw})) return;
-      nl::Route rt;
-      rt.dst = dst;
-      rt.gw = gw;
-      rt.oif = wg_index;
-      rt.onlink = onlink;
-      nl::replace_route(s, rt);
-    };
+    // Routes through the mesh: only the requests that change something (an
+    // unchanged re-apply of a network of N peers costs one dump per family,
+    // not 2N replaces). The IPv4 gateways are onlink: the link has no IPv4
+    // route to them.
+    std::vector<nl::GatewayRoute> routes;
     for (const auto& w : wanted) {
-      want(w.plan.prefix.str(), w.plan.wg_v6.addr().str(), false);
-      want(w.plan.subnet_v4.str(), w.plan.wg_v4.addr().str(), true);
+      routes.push_back({w.plan.prefix, w.plan.wg_v6.addr(), false});
+      routes.push_back({w.plan.subnet_v4, w.plan.wg_v4.addr(), true});
     }
     if (exit_peer) {
-      want("::/0", exit_peer->plan.wg_v6.addr().str(), false);
-      want("0.0.0.0/0", exit_peer->plan.wg_v4.addr().str(), true);
+      routes.push_back({nl::default_dst(AF_INET6), exit_peer->plan.wg_v6.addr(), false});
+      routes.push_back({nl::default_dst(AF_INET), exit_peer->plan.wg_v4.addr(), true});
     }
-    // Whatever else goes through the link: vanished peers, an old exit, a
-    // destination whose gateway changed (a replace may have kept the old one).
-    for (const auto& ri : current) {
-      if (routed.count({ri.dst, *ri.gw})) continue;
-      nl::Route old;
-      old.dst = ri.dst;
-      old.gw = ri.gw;
-      old.oif = wg_index;
-      if (nl::delete_route(s, old)) spdlog::info("{}: removed route {} via {}, no longer wanted", plan.wg, ri.dst, *ri.gw);
-    }
+    if (nl::sync_routes(s, wg_index, RT_TABLE_MAIN, routes)) spdlog::info("{}: routes through the mesh updated", plan.wg);
   });
   spdlog::info("network {}: {} has {} peer(s), {} WireGuard round trip(s) ({})", r.net.network_id, plan.wg,
                wanted.size(), be->round_trips(), be->kind());

@@ -57,17 +57,16 @@ std::vector<Party> taken(const Node& node, const Resource& r, const PublicSide& 
   auto collect = [&](const std::string& where) {
     nl::Socket s;
     for (const auto& a : nl::list_addrs(s, 0)) {
-      auto p = ip::Prefix::parse(a.prefix);
       auto l = nl::get_link_by_index(s, a.index);
-      if (p) out.push_back({p->addr(), "the node's address on " + (l ? l->name : "?") + " (" + where + " namespace)"});
+      out.push_back({a.prefix.addr(), "the node's address on " + (l ? l->name : "?") + " (" + where + " namespace)"});
     }
     for (int fam : {AF_INET, AF_INET6})
       for (const auto& rt : nl::list_routes(s, fam))
-        if (rt.gw)
-          if (auto g = ip::Addr::parse(*rt.gw)) {
-            auto l = nl::get_link_by_index(s, rt.oif);
-            out.push_back({*g, "the gateway " + *rt.gw + " on " + (l ? l->name : "?") + " (" + where + " namespace)"});
-          }
+        if (rt.gw) {
+          auto l = nl::get_link_by_index(s, rt.oif);
+          out.push_back(
+              {*rt.gw, "the gateway " + rt.gw->str() + " on " + (l ? l->name : "?") + " (" + where + " namespace)"});
+        }
   };
   sys::in_netns(side.fd.get(), [&] { collect(side.name); });
   if (side.name != "host") collect("host");
@@ -77,8 +76,8 @@ std::vector<Party> taken(const Node& node, const Resource& r, const PublicSide& 
       auto other = resolve(model::Network::parse(ap.network), ap.node_id);
       if (!other.nr.exit_point) continue;
       auto w = exit_wanted(other);
-      for (const auto& s : {w.v4, w.v6})
-        if (auto p = ip::Prefix::parse(s)) out.push_back({p->addr(), "the exit address of network " + ap.network_id});
+      for (const auto& p : {w.v4, w.v6})
+        if (p) out.push_back({p->addr(), "the exit address of network " + ap.network_id});
     } catch (const std::exception&) {
       // An applied object we cannot read claims nothing we can compare.
     }
@@ -158,14 +157,12 @@ void check_exit_policy(const Node& node, const Resource& r) {
   sys::in_netns(side.fd.get(), [&] { check_link(pol, r, side, w.iface); });
   auto parties = taken(node, r, side);
   for (const auto& [want, gw] : {std::pair{w.v4, w.gw4}, std::pair{w.v6, w.gw6}}) {
-    if (want.empty()) continue;
-    auto p = ip::Prefix::parse(want);
-    if (!p) continue;  // the model validated it
-    const ip::Addr& a = p->addr();
+    if (!want) continue;
+    const ip::Addr& a = want->addr();
     for (const auto& other : parties)
       if (other.addr == a)
         throw refused(r, "exit address " + a.str() + " is " + other.who + ": choose an address of its own");
-    if (!gw.empty() && ip::Addr::parse(gw) == a) throw refused(r, "exit address " + a.str() + " is its own gateway");
+    if (gw == a) throw refused(r, "exit address " + a.str() + " is its own gateway");
     if (!pol.exit_ranges.empty() &&
         std::none_of(pol.exit_ranges.begin(), pol.exit_ranges.end(), [&](const ip::Prefix& rg) { return rg.contains(a); }))
       throw refused(r, "exit address " + a.str() + " is outside the node policy's exitRanges");

@@ -22,7 +22,7 @@ PublicSide public_side(const Node& node) {
 std::optional<nl::LinkInfo> default_route_link(nl::Socket& s) {
   for (int fam : {AF_INET, AF_INET6})
     for (const auto& r : nl::list_routes(s, fam, RT_TABLE_MAIN))
-      if ((r.dst == "0.0.0.0/0" || r.dst == "::/0") && r.oif)
+      if (r.is_default() && r.oif)
         if (auto l = nl::get_link_by_index(s, r.oif)) return l;
   return std::nullopt;
 }

@@ -123,8 +123,8 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
     auto in = nl::get_link(s, plan.veth);
     if (node.mtu && in->mtu != *node.mtu) nl::set_mtu(s, in->index, *node.mtu);
     if (in->mac != router_mac(plan)) nl::set_mac(s, in->index, router_mac(plan));  // an NR made before it was derived
-    nl::add_addr(s, in->index, plan.router_v4.str());
-    nl::add_addr(s, in->index, plan.router_v6.str(), {.nodad = true});
+    nl::add_addr(s, in->index, plan.router_v4);
+    nl::add_addr(s, in->index, plan.router_v6, {.nodad = true});
     if (!in->up) nl::set_up(s, in->index);
   });
 }
@@ -322,11 +322,8 @@ std::vector<std::string> problems(const Node& node, const Resource& r) {
       out.push_back("router veth " + plan.veth + " is missing in " + plan.netns);
     } else {
       auto addrs = nl::list_addrs(s, in->index);
-      for (const auto& want : {plan.router_v4, plan.router_v6}) {
-        bool found = false;
-        for (const auto& a : addrs) found = found || a.prefix == want.str();
-        if (!found) out.push_back("router address " + want.str() + " is missing on " + plan.veth);
-      }
+      for (const auto& want : {plan.router_v4, plan.router_v6})
+        if (!nl::has_addr(addrs, want)) out.push_back("router address " + want.str() + " is missing on " + plan.veth);
     }
     if (nl::sysctl_get("net/ipv4/ip_forward") != "1") out.push_back("IPv4 forwarding is off in " + plan.netns);
   });

@@ -17,8 +17,13 @@
 #include <vector>
 
 #include "common/cni/error.h"
+#include "common/ip/ip.h"
 
 namespace zos::test {
+
+// Typed addresses from literals known to parse: P("10.1.10.1/24"), A("fe80::1").
+inline ip::Prefix P(const char* s) { return ip::Prefix::parse(s).value(); }
+inline ip::Addr A(const char* s) { return ip::Addr::parse(s).value(); }
 
 inline bool is_root() { return ::geteuid() == 0; }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <netlink/addr.h>
 
 #include "common/net/addr.h"
 #include "common/net/link.h"
@@ -17,19 +18,20 @@
 
 using namespace zos;
 using namespace zos::nl;
+using zos::test::A;
 using zos::test::Netns;
+using zos::test::P;
 
 namespace {
 
-std::vector<AddrInfo>::const_iterator find_addr(const std::vector<AddrInfo>& v, const std::string& p) {
-  return std::find_if(v.begin(), v.end(), [&](const AddrInfo& a) { return a.prefix == p; });
+std::vector<AddrInfo>::const_iterator find_addr(const std::vector<AddrInfo>& v, const char* p) {
+  return std::find_if(v.begin(), v.end(), [&](const AddrInfo& a) { return a.prefix == P(p); });
 }
 
-std::vector<RouteInfo> routes_to(Socket& s, int family, const std::string& dst,
-                                 std::optional<uint32_t> table = std::nullopt) {
+std::vector<RouteInfo> routes_to(Socket& s, int family, const char* dst, std::optional<uint32_t> table = std::nullopt) {
   std::vector<RouteInfo> out;
   for (auto& r : list_routes(s, family, table))
-    if (r.dst == dst) out.push_back(r);
+    if (r.dst == P(dst)) out.push_back(r);
   return out;
 }
 
@@ -40,16 +42,22 @@ bool has_link(Socket& s, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("address and MAC parsing", "[netlink]") {
-  CHECK(format_prefix(parse_prefix("10.1.10.1/24").get()) == "10.1.10.1/24");
-  CHECK(format_prefix(parse_prefix("10.1.10.1").get()) == "10.1.10.1/32");
-  CHECK(format_prefix(parse_prefix("2a02:1802:5e:10a::1/64").get()) == "2a02:1802:5e:10a::1/64");
-  CHECK(format_prefix(parse_prefix("default", AF_INET6).get()) == "::/0");
+TEST_CASE("typed addresses to and from libnl, MAC parsing", "[netlink]") {
+  for (const char* p : {"10.1.10.1/24", "2a02:1802:5e:10a::1/64", "0.0.0.0/0", "::/0"}) {
+    NlAddrPtr a = to_nl(P(p));
+    CHECK(ip::Prefix(to_ip(a.get()), static_cast<int>(nl_addr_get_prefixlen(a.get()))) == P(p));
+  }
+  NlAddrPtr host = to_nl(A("fe80::1"));
+  CHECK(nl_addr_get_prefixlen(host.get()) == 128);
+  CHECK(nl_addr_get_family(host.get()) == AF_INET6);
+  CHECK(to_ip(host.get()) == A("fe80::1"));
+  CHECK(nl_addr_get_prefixlen(to_nl(A("10.1.10.1")).get()) == 32);
+  CHECK(to_ip(nullptr).empty());
+  CHECK(to_ip(parse_mac("02:00:0a:01:0a:02").get()).empty());  // not IP
+  CHECK_THROWS_AS(to_nl(ip::Addr()), NlError);
+  CHECK(default_dst(AF_INET) == P("0.0.0.0/0"));
+  CHECK(default_dst(AF_INET6) == P("::/0"));
   CHECK(format_mac(parse_mac("02:00:0a:01:0a:02").get()) == "02:00:0a:01:0a:02");
-  CHECK_THROWS_AS(parse_prefix("10.1.10.1/33"), NlError);
-  CHECK_THROWS_AS(parse_prefix("10.1.10/24"), NlError);
-  CHECK_THROWS_AS(parse_prefix("default"), NlError);
-  CHECK_THROWS_AS(parse_prefix("fe80::1", AF_INET), NlError);
   CHECK_THROWS_AS(parse_mac("02:00:0a:01:0a"), NlError);
   CHECK_THROWS_AS(parse_mac("02:00:0a:01:0a:02:03"), NlError);
 }
@@ -209,15 +217,15 @@ TEST_CASE("addresses, both families", "[netlink][root]") {
   const int idx = get_link(s, "v0")->index;
   set_up(s, idx);
 
-  CHECK(add_addr(s, idx, "10.1.10.1/24"));
-  CHECK_FALSE(add_addr(s, idx, "10.1.10.1/24"));  // present: false
-  CHECK(add_addr(s, idx, "10.1.10.1/24", {.replace = true}));
-  CHECK(add_addr(s, idx, "2a02:1802:5e:10a::1/64", {.nodad = true}));
-  CHECK(add_addr(s, idx, "fd00::5/64"));
+  CHECK(add_addr(s, idx, P("10.1.10.1/24")));
+  CHECK_FALSE(add_addr(s, idx, P("10.1.10.1/24")));  // present: false
+  CHECK(add_addr(s, idx, P("10.1.10.1/24"), {.replace = true}));
+  CHECK(add_addr(s, idx, P("2a02:1802:5e:10a::1/64"), {.nodad = true}));
+  CHECK(add_addr(s, idx, P("fd00::5/64")));
 
   auto v4 = list_addrs(s, idx, AF_INET);
   REQUIRE(v4.size() == 1);
-  CHECK(v4[0].prefix == "10.1.10.1/24");
+  CHECK(v4[0].prefix == P("10.1.10.1/24"));
   CHECK(v4[0].family == AF_INET);
   CHECK(v4[0].index == idx);
   CHECK_THAT(test::sh_out("ip -n " + a.name() + " -4 -o addr show dev v0"), Catch::Contains("brd 10.1.10.255"));
@@ -233,17 +241,17 @@ TEST_CASE("addresses, both families", "[netlink][root]") {
   CHECK((dad->flags & IFA_F_NODAD) == 0);
   CHECK(list_addrs(s, idx).size() == v4.size() + v6.size());
 
-  CHECK(delete_addr(s, idx, "10.1.10.1/24"));
-  CHECK_FALSE(delete_addr(s, idx, "10.1.10.1/24"));
-  CHECK(delete_addr(s, idx, "2a02:1802:5e:10a::1/64"));
-  CHECK_FALSE(delete_addr(s, idx, "2a02:1802:5e:10a::1/64"));
+  CHECK(delete_addr(s, idx, P("10.1.10.1/24")));
+  CHECK_FALSE(delete_addr(s, idx, P("10.1.10.1/24")));
+  CHECK(delete_addr(s, idx, P("2a02:1802:5e:10a::1/64")));
+  CHECK_FALSE(delete_addr(s, idx, P("2a02:1802:5e:10a::1/64")));
   CHECK(list_addrs(s, idx, AF_INET).empty());
   const auto v6_after = list_addrs(s, idx, AF_INET6);
   CHECK(find_addr(v6_after, "2a02:1802:5e:10a::1/64") == v6_after.end());
   CHECK(find_addr(v6_after, "fd00::5/64") != v6_after.end());
 
   try {
-    add_addr(s, 99999, "10.9.9.9/24");
+    add_addr(s, 99999, P("10.9.9.9/24"));
     FAIL("address on an absent link accepted");
   } catch (const NlError& e) {
     CHECK_THAT(e.what(), Catch::Contains("add address 10.9.9.9/24 to link 99999"));
@@ -261,26 +269,26 @@ TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
     Socket sb;
     set_up(sb, get_link(sb, "v0p")->index);
   });
-  REQUIRE(add_addr(s, idx, "10.1.10.1/24"));
-  REQUIRE(add_addr(s, idx, "fd00::1/64", {.nodad = true}));
+  REQUIRE(add_addr(s, idx, P("10.1.10.1/24")));
+  REQUIRE(add_addr(s, idx, P("fd00::1/64"), {.nodad = true}));
 
   SECTION("IPv4: replace is idempotent and updates the gateway") {
-    Route r{.dst = "10.2.0.0/16", .gw = "10.1.10.2", .oif = idx, .mtu = 1300};
+    Route r{.dst = P("10.2.0.0/16"), .gw = A("10.1.10.2"), .oif = idx, .mtu = 1300};
     replace_route(s, r);
     replace_route(s, r);
     auto found = routes_to(s, AF_INET, "10.2.0.0/16");
     REQUIRE(found.size() == 1);
-    CHECK(found[0].gw == "10.1.10.2");
+    CHECK(found[0].gw == A("10.1.10.2"));
     CHECK(found[0].oif == idx);
     CHECK(found[0].table == RT_TABLE_MAIN);
     CHECK(found[0].scope == RT_SCOPE_UNIVERSE);
     CHECK_THAT(test::sh_out("ip -n " + a.name() + " route show 10.2.0.0/16"), Catch::Contains("mtu 1300"));
 
-    r.gw = "10.1.10.3";
+    r.gw = A("10.1.10.3");
     replace_route(s, r);
     found = routes_to(s, AF_INET, "10.2.0.0/16");
     REQUIRE(found.size() == 1);
-    CHECK(found[0].gw == "10.1.10.3");
+    CHECK(found[0].gw == A("10.1.10.3"));
 
     CHECK_FALSE(add_route(s, r));  // exists: false
     CHECK(delete_route(s, r));
@@ -288,27 +296,28 @@ TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
     CHECK(routes_to(s, AF_INET, "10.2.0.0/16").empty());
   }
   SECTION("IPv4 default route and a link-scope route") {
-    replace_route(s, {.dst = "default", .gw = "10.1.10.254"});
+    replace_route(s, {.dst = default_dst(AF_INET), .gw = A("10.1.10.254")});
     auto d = routes_to(s, AF_INET, "0.0.0.0/0");
     REQUIRE(d.size() == 1);
-    CHECK(d[0].gw == "10.1.10.254");
+    CHECK(d[0].gw == A("10.1.10.254"));
+    CHECK(d[0].is_default());
     CHECK(d[0].oif == idx);  // resolved by the kernel
 
-    CHECK(add_route(s, {.dst = "10.3.0.0/24", .oif = idx}));
+    CHECK(add_route(s, {.dst = P("10.3.0.0/24"), .oif = idx}));
     auto l = routes_to(s, AF_INET, "10.3.0.0/24");
     REQUIRE(l.size() == 1);
     CHECK(l[0].scope == RT_SCOPE_LINK);
     CHECK_FALSE(l[0].gw);
-    CHECK(delete_route(s, {.dst = "default", .family = AF_INET}));
+    CHECK(delete_route(s, {.dst = default_dst(AF_INET)}));
     CHECK(routes_to(s, AF_INET, "0.0.0.0/0").empty());
   }
   SECTION("IPv6 via link-local in another table with a metric") {
-    Route r{.dst = "2a02:1802:5e:10b::/64", .gw = "fe80::10b", .oif = idx, .table = 100, .metric = 10};
+    Route r{.dst = P("2a02:1802:5e:10b::/64"), .gw = A("fe80::10b"), .oif = idx, .table = 100, .metric = 10};
     replace_route(s, r);
     replace_route(s, r);
     auto found = routes_to(s, AF_INET6, "2a02:1802:5e:10b::/64", 100);
     REQUIRE(found.size() == 1);
-    CHECK(found[0].gw == "fe80::10b");
+    CHECK(found[0].gw == A("fe80::10b"));
     CHECK(found[0].oif == idx);
     CHECK(found[0].metric == 10);
     CHECK(found[0].table == 100);
@@ -316,7 +325,7 @@ TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
     CHECK_THAT(test::sh_out("ip -n " + a.name() + " -6 route show table 100"),
                Catch::Contains("2a02:1802:5e:10b::/64 via fe80::10b"));
 
-    replace_route(s, {.dst = "default", .gw = "fe80::1", .oif = idx});
+    replace_route(s, {.dst = default_dst(AF_INET6), .gw = A("fe80::1"), .oif = idx});
     REQUIRE(routes_to(s, AF_INET6, "::/0").size() == 1);
 
     CHECK(delete_route(s, r));
@@ -325,13 +334,14 @@ TEST_CASE("routes, both families, replace semantics", "[netlink][root]") {
   }
   SECTION("errors carry the route") {
     try {
-      replace_route(s, {.dst = "10.4.0.0/16", .gw = "10.99.0.1", .oif = idx});  // gateway not on link
+      replace_route(s, {.dst = P("10.4.0.0/16"), .gw = A("10.99.0.1"), .oif = idx});  // gateway not on link
       FAIL("unreachable gateway accepted");
     } catch (const NlError& e) {
       CHECK_THAT(e.what(), Catch::Contains("replace route 10.4.0.0/16 via 10.99.0.1"));
       CHECK(e.err() != 0);
     }
-    CHECK_THROWS_AS(replace_route(s, {.dst = "10.4.0.0/16", .gw = "fe80::1"}), NlError);
+    CHECK_THROWS_AS(replace_route(s, {.dst = P("10.4.0.0/16"), .gw = A("fe80::1")}), NlError);
+    CHECK_THROWS_AS(replace_route(s, {.gw = A("10.1.10.2")}), NlError);  // no destination
   }
 }
 
