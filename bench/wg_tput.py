@@ -37,6 +37,8 @@ VARIANTS = {
     "raw": "raw wireguard-go <-> wireguard-go, two netns, MTU 1420 (the reference)",
     "nr": "container -> container through the NRs, as built",
     "nr-noguard": "nr without the anti-spoofing/RA guards (bridge zos-guard table, NR guard chain)",
+    "nr-nobrguard": "nr without the bridge zos-guard table only",
+    "nr-nonrguard": "nr without the NR guard chain only (flushed)",
     "nr-nonft": "nr without any nftables in node and NR namespaces (so no conntrack either)",
     "nr-notrack": "nr with tunnel <-> router traffic not tracked (notrack before conntrack in the NRs)",
     "nr-nobrnf": "nr with bridge-nf-call-iptables/ip6tables = 0 in the node namespaces",
@@ -162,11 +164,13 @@ class Tput:
             for ns in self.nft_namespaces():
                 sh("ip", "netns", "exec", ns, "nft", "flush", "ruleset")
             return self.restore
-        if v == "nr-noguard":
-            for ns in self.n["node_ns"]:
-                sh("ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", "zos-guard")
-            for ns in self.n["nr_ns"]:
-                sh("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "zos-nr", "guard")
+        if v in ("nr-noguard", "nr-nobrguard", "nr-nonrguard"):
+            if v != "nr-nonrguard":
+                for ns in self.n["node_ns"]:
+                    sh("ip", "netns", "exec", ns, "nft", "delete", "table", "bridge", "zos-guard")
+            if v != "nr-nobrguard":
+                for ns in self.n["nr_ns"]:
+                    sh("ip", "netns", "exec", ns, "nft", "flush", "chain", "inet", "zos-nr", "guard")
             return self.restore
         if v == "nr-notrack":
             for node, ns in zip(self.n["node_ns"], self.n["nr_ns"]):
