@@ -12,14 +12,16 @@
 2. Throughput: two node namespaces joined by a veth "underlay", an NR of one
    network on each (each the other's WireGuard peer), a container on each
    attached by a CNI ADD of zos-nr; iperf3 from container A to container B
-   through the tunnel, and iperf3 between the two nodes over the raw underlay.
+   through the tunnel, in turns with iperf3 between two namespaces joined by
+   raw wireguard-go at the same MTU, plus variants of the NR path with one
+   thing removed or changed (bench/wg_tput.py).
 
 Runs as root with Debian's /usr/bin/python3. Everything lives in namespaces
 it makes (zt-wb-<pid>-*, NRs on prefixes 2a02:1802:5e:fXX::/64); the peers of
 part 1 exist only as WireGuard peers and routes inside the NR namespace.
 Everything is removed at the end, also on failure, Ctrl-C or SIGTERM.
 
-  sudo bench/wg_bench.py [--quick] [--bin build/bin] [--raw out.json]
+  sudo bench/wg_bench.py [--quick] [--bin build/bin] [--raw out.json] [--no-apply --profile]
 
 See bench/README.md (section "WireGuard mesh").
 """
@@ -38,6 +40,7 @@ import sys
 import tempfile
 import time
 
+import wg_tput
 from zostest import die, log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,6 +89,14 @@ def proc_cpu(pid):
     return total / 1e9
 
 
+def comm_of(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def machine_busy():
     """(busy, total) jiffies of all CPUs from /proc/stat."""
     with open("/proc/stat") as f:
@@ -111,7 +122,7 @@ class Bench:
         for b in ("zos-nr", "zos-ipam", "zos-nft"):
             if not os.access(os.path.join(self.bin, b), os.X_OK):
                 die("%s/%s missing: run scripts/build.sh --plugins (or pass --bin)" % (self.bin, b))
-        for tool in ("nsenter", "ip", "wg", "wireguard-go", "iperf3", "strace"):
+        for tool in ("nsenter", "ip", "wg", "wireguard-go", "iperf3", "strace", "nft", "ethtool", "sysctl"):
             if not shutil.which(tool, path=PATH):
                 die("%s not found: run scripts/install-deps.sh" % tool)
         self.nr_bin = os.path.join(self.bin, "zos-nr")
@@ -120,7 +131,8 @@ class Bench:
         self.nrs = []          # (node netns, network file, node id, data dir) to `zos-nr delete`
         self.nr_names = []     # NR namespaces, removed by force when delete failed
         self.wg_pids = {}      # wireguard-go pids seen (link -> pid), checked at the end
-        self.procs = []        # iperf3 servers (Popen)
+        self.procs = []        # iperf3 servers, raw wireguard-go (Popen)
+        self.ksoftirqd = [int(d) for d in os.listdir("/proc") if d.isdigit() and comm_of(int(d)).startswith("ksoftirqd/")]
         self.keys = []         # (private b64, public b64)
         self.results = {"apply": {}, "throughput": {}}
 
@@ -374,7 +386,8 @@ class Bench:
                 raise RuntimeError("CNI ADD on %s failed: %s %s" % (node_id, r.stdout, r.stderr))
             res = json.loads(r.stdout)
             ip4 = next(i["address"].split("/")[0] for i in res["ips"] if ":" not in i["address"])
-            results[node_id] = {"ip4": ip4, "wg": nm["wg"], "pid": self.wg_pid(data, nm["wg"])}
+            host_if = next(i["name"] for i in res["interfaces"] if i["name"] not in (nm["br"], "eth0"))
+            results[node_id] = {"ip4": ip4, "wg": nm["wg"], "pid": self.wg_pid(data, nm["wg"]), "host_if": host_if}
         dst = results["nodeB"]["ip4"]
         # First packets wait for the handshake.
         for _ in range(10):
@@ -383,16 +396,24 @@ class Bench:
         else:
             raise RuntimeError("container B (%s) is not reachable from container A through WireGuard" % dst)
         mtu = self.sh("ip", "-n", ca, "-o", "link", "show", "eth0").stdout.split(" mtu ")[1].split()[0]
-        wgmtu = self.sh("ip", "-n", names_of(NODE_A_NIBBLE)["net"], "-o", "link", "show",
-                        results["nodeA"]["wg"]).stdout.split(" mtu ")[1].split()[0]
-        wg_pids = [results["nodeA"]["pid"], results["nodeB"]["pid"]]
+        nra, nrb = names_of(NODE_A_NIBBLE)["net"], names_of(NODE_B_NIBBLE)["net"]
+        wgmtu = self.sh("ip", "-n", nra, "-o", "link", "show", results["nodeA"]["wg"]).stdout.split(" mtu ")[1].split()[0]
+        vb = names_of(NODE_B_NIBBLE)["veth"]
+        router_b = self.sh("ip", "-n", nrb, "-4", "-o", "addr", "show", "dev", vb).stdout.split(" inet ")[1].split("/")[0]
         out = self.results["throughput"]
         out["container_mtu"], out["wg_mtu"] = int(mtu), int(wgmtu)
-        for rep in range(self.a.tput_reps):
-            out.setdefault("tunnel", []).append(self.iperf(ca, cb, dst, wg_pids))
-            out.setdefault("underlay", []).append(self.iperf(na, nb, UNDERLAY[1], []))
-            log("throughput run %d: tunnel %.0f Mbit/s, underlay %.0f Mbit/s" % (
-                rep + 1, out["tunnel"][-1]["mbps"], out["underlay"][-1]["mbps"]))
+        t = wg_tput.Tput(self, {
+            "node_ns": (na, nb), "nr_ns": (nra, nrb), "ctr_ns": (ca, cb),
+            "ctr_host_if": (results["nodeA"]["host_if"], results["nodeB"]["host_if"]),
+            "router_if": {na: names_of(NODE_A_NIBBLE)["veth"], nb: vb},
+            "wg_if": {nra: results["nodeA"]["wg"], nrb: results["nodeB"]["wg"]},
+            "ctr_v4_b": dst, "router_v4_b": router_b,
+            "wg_pids": [results["nodeA"]["pid"], results["nodeB"]["pid"]]}, self.a.variants)
+        try:
+            t.build_raw({"PATH": PATH, "WG_PROCESS_FOREGROUND": "1", "LOG_LEVEL": "error"})
+            t.run(out)
+        finally:
+            t.stop_raw()
 
     def iperf(self, client_ns, server_ns, dst, wg_pids):
         # SIGINT/SIGTERM held while the server starts: an exception raised
@@ -410,15 +431,26 @@ class Bench:
                     break
                 time.sleep(0.1)
             wg0 = [proc_cpu(p) for p in wg_pids]
+            soft0 = [proc_cpu(p) for p in self.ksoftirqd]
             m0 = machine_busy()
             load = os.getloadavg()[0]
             r = self.sh(*self.ns_exec(client_ns), "iperf3", "-c", dst, "-p", "5201", "-t", str(self.a.seconds), "-J")
             m1 = machine_busy()
             wg1 = [proc_cpu(p) for p in wg_pids]
+            soft1 = [proc_cpu(p) for p in self.ksoftirqd]
             j = json.loads(r.stdout)
+            if "error" in j or "sum_received" not in j.get("end", {}):
+                raise RuntimeError("iperf3 %s -> %s: %s" % (client_ns, dst, j.get("error", "no result")))
             secs = j["end"]["sum_received"]["seconds"]
             cpu = j["end"].get("cpu_utilization_percent", {})
+            # Without IRQ time accounting (this kernel) the softirq work of a
+            # veth or TUN send is charged to the sending task or ksoftirqd:
+            # these are all the CPU the path costs.
+            busy = sum(b - a for a, b in zip(wg0 + soft0, wg1 + soft1) if a is not None and b is not None)
+            busy += (cpu.get("host_total", 0) + cpu.get("remote_total", 0)) / 100 * secs
+            gbytes = j["end"]["sum_received"]["bytes"] / 1e9
             return {
+                "cpu_ms_per_gb": 1000 * busy / gbytes if gbytes else None,
                 "mbps": j["end"]["sum_received"]["bits_per_second"] / 1e6,
                 "retransmits": j["end"]["sum_sent"].get("retransmits"),
                 "seconds": secs,
@@ -516,26 +548,7 @@ class Bench:
                         ("%.1f" % (1000 * median(wgc))) if wgc and k != "delete" else "-", rt,
                         tr.get("rtnl", "-")))
             lines.append("")
-        tp = self.results["throughput"]
-        if tp.get("tunnel") and tp.get("underlay"):
-            t = median([x["mbps"] for x in tp["tunnel"]])
-            u = median([x["mbps"] for x in tp["underlay"]])
-            lines.append("Throughput, iperf3 TCP %d s, median of %d (container MTU %d, WireGuard MTU %d)" % (
-                self.a.seconds, len(tp["tunnel"]), tp["container_mtu"], tp["wg_mtu"]))
-            lines.append("")
-            lines.append("| path | Mbit/s | machine CPU busy (2 cores = 100%) | wireguard-go cores (A, B) | retransmits |")
-            lines.append("|---|---:|---:|---:|---:|")
-            for key, label in (("tunnel", "container A -> container B through WireGuard (wireguard-go)"),
-                               ("underlay", "node A -> node B over the raw underlay veth")):
-                xs = tp[key]
-                mid = sorted(xs, key=lambda x: x["mbps"])[len(xs) // 2]
-                cores = ", ".join("%.2f" % c for c in mid["wg_cores"] if c is not None) or "-"
-                lines.append("| %s | %.0f | %.0f%% | %s | %s |" % (label, mid["mbps"], mid["machine_busy_pct"], cores,
-                                                                   mid["retransmits"]))
-            lines.append("")
-            lines.append("tunnel / underlay: %.3fx (%.1f%%)" % (t / u, 100 * t / u))
-            lines.append("load average before the runs: %s" % ", ".join(
-                "%.2f" % x["load1_before"] for x in tp["tunnel"] + tp["underlay"]))
+        lines += wg_tput.Tput.report(self.results["throughput"], self.a.seconds)
         return "\n".join(lines)
 
 
@@ -546,7 +559,10 @@ def main():
     ap.add_argument("--peers", default="1,10,100,1000", help="peer counts (of 1,10,100,1000)")
     ap.add_argument("--reps", type=int, default=5, help="timed repetitions of the apply cycle")
     ap.add_argument("--seconds", type=int, default=10, help="iperf3 duration")
-    ap.add_argument("--tput-reps", type=int, default=3, help="iperf3 runs of each path")
+    ap.add_argument("--tput-reps", type=int, default=5, help="repetitions of the throughput variants")
+    ap.add_argument("--variants", help="throughput variants, comma-separated (raw and nr always; default all, "
+                    "only those two with --quick): " + ", ".join(wg_tput.VARIANTS))
+    ap.add_argument("--profile", action="store_true", help="every throughput run under perf record -a: CPU per hop")
     ap.add_argument("--mtu", type=int, default=0, help="mtu in the zos-nr config of the throughput part (0: default)")
     ap.add_argument("--no-apply", action="store_true")
     ap.add_argument("--no-throughput", action="store_true")
@@ -561,6 +577,11 @@ def main():
         die("--peers takes a comma-separated list of 1, 10, 100, 1000")
     if any(n not in APPLY_NIBBLE for n in a.peers):
         die("--peers takes values among 1, 10, 100, 1000")
+    if a.variants is None:
+        a.variants = "" if a.quick else ",".join(wg_tput.VARIANTS)
+    a.variants = ["raw", "nr"] + [v for v in a.variants.split(",") if v not in ("raw", "nr", "")]
+    if any(v not in wg_tput.VARIANTS for v in a.variants):
+        die("--variants takes values among " + ", ".join(wg_tput.VARIANTS))
     if a.quick:
         a.reps, a.seconds, a.tput_reps = 1, 5, 1
     b = Bench(a)
@@ -575,7 +596,7 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     ok = False
     try:
-        b.gen_keys(2 if a.no_apply else max(a.peers) + 2)
+        b.gen_keys(4 if a.no_apply else max(a.peers) + 4)  # + 2 for the NRs, 2 for raw wireguard-go
         if not a.no_apply:
             b.bench_apply()
         if not a.no_throughput:

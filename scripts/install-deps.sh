@@ -26,8 +26,8 @@ packages=(
   dpkg-dev file
   # cni-test (libcni harness, GOPATH build) and the portmap chain it tests
   golang-go golang-github-appc-cni-dev iptables
-  # bench/wg_bench.py: iperf3 (tunnel throughput), strace (netlink request counts)
-  iperf3 strace
+  # bench/wg_bench.py: iperf3 (tunnel throughput), strace (netlink request counts), linux-perf (--profile)
+  iperf3 strace linux-perf
   # zos-nr serve (zbus over Redis) and its test: a real redis-server, a Python client
   libhiredis-dev libmsgpack-cxx-dev redis-server python3-redis python3-msgpack
   # tests/runtime/cri_test.py: a CRI v1 client (gRPC stubs compiled from a subset .proto)
