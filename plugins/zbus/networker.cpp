@@ -1,11 +1,11 @@
-#include "plugins/nr/networker.h"
+#include "plugins/zbus/networker.h"
 
 #include <chrono>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
 #include "common/zbus/value.h"
-#include "plugins/nr/go_network.h"
+#include "plugins/zbus/go_network.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
 
