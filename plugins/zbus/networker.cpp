@@ -72,7 +72,7 @@ zbus::Response networker_call(const Node& node, const zbus::Request& req) {
       want_args(req, 1);
       resp.values = {zbus::pack_string("")};
       auto net = network_arg(req);
-      resp.values[0] = zbus::pack_string(apply(node, net, ApplyMode::kConverge));
+      resp.values[0] = zbus::pack_string(apply(node, net, ApplyMode::kConverge).resource.plan.netns);
     } else if (req.method == "DeleteNetResource") {
       want_args(req, 1);
       auto net = network_arg(req);
