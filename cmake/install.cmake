@@ -21,7 +21,7 @@ option(ZOS_INSTALL_CNI_CONF
        "Also install the example conflist in /etc/cni/net.d and its network object in /etc/zos/networks (a runtime picks it up at once)"
        OFF)
 
-set(zos_programs zos-nr zos-ipam zos-nft)
+set(zos_programs zos-nr zos-nr-zbus zos-ipam zos-nft)
 if(TARGET zos-bootstrap)
   list(APPEND zos_programs zos-bootstrap)
 endif()
@@ -31,9 +31,9 @@ endif()
 list(GET ZOS_CNI_BIN_DIRS 0 zos_bin_dir)
 install(TARGETS ${zos_programs} RUNTIME DESTINATION ${zos_bin_dir} COMPONENT zos-cni)
 
-# zos-nr finds zos-nft beside the file it runs from (/proc/self/exe, which
-# resolves symlinks), so a symlink in another folder still finds the real
-# zos-nft in the first one.
+# zos-nr finds zos-nft and zos-nr-zbus (the daemon `zos-nr serve` execs)
+# beside the file it runs from (/proc/self/exe, which resolves symlinks), so
+# a symlink in another folder still finds the real ones in the first one.
 function(zos_install_links dir names)
   cmake_path(RELATIVE_PATH zos_bin_dir BASE_DIRECTORY ${dir} OUTPUT_VARIABLE rel)
   foreach(name ${names})
@@ -88,7 +88,8 @@ on each node its network resource is a namespace that routes and firewalls
 for the tenant's containers, a bridge they plug into, and a WireGuard link
 to the tenant's other nodes.
 .
-Plugins: zos-nr (main plugin and NR management), zos-ipam (IPAM), with the
+Plugins: zos-nr (main plugin and NR management; its zbus daemon
+zos-nr-zbus runs as zos-nr serve), zos-ipam (IPAM), with the
 node command zos-bootstrap (uplink bridge, public namespace), the fleet's
 node agent zos-agent (networks from etcd) and the nftables helper zos-nft,
 in /opt/cni/bin and /usr/lib/cni.")
@@ -101,7 +102,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # zos-cni_<version>_<arch>.deb
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_STRIP_FILES ON)
-# zos-nr, zos-ipam and zos-bootstrap are static; dpkg-shlibdeps finds what
+# zos-nr, zos-nr-zbus, zos-ipam and zos-bootstrap are static; dpkg-shlibdeps finds what
 # zos-nft and zos-agent link (libnftables1, libcurl4, libc6, libstdc++6,
 # libgcc-s1) with versions.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

@@ -1,6 +1,6 @@
 // The Network argument of ApplyNetResource / DeleteNetResource as zbus
 // delivers it: a Go module's modules.Network (vmihailenco/msgpack,
-// plugins/nr/go_network.h) or the JSON-name form, through the model and
+// plugins/zbus/go_network.h) or the JSON-name form, through the model and
 // the validation apply() runs first, to the zbus reply that is sent.
 // Properties: only zbus::ArgumentError (a protocol error) or cni::Error
 // (the method's error) come out; the reply encodes and its messages are
@@ -9,7 +9,7 @@
 #include "common/zbus/protocol.h"
 #include "common/zbus/value.h"
 #include "fuzz_support.h"
-#include "plugins/nr/go_network.h"
+#include "plugins/zbus/go_network.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/validate.h"
 

@@ -91,7 +91,7 @@ check "no maintainer scripts, no conffiles" \
 # Every file and link of the package, no more, no less.
 dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {p=$6; sub(/^\./, "", p); print p ($1 ~ /^l/ ? " -> " $8 : "")}' | sort >"$work/files"
 {
-  for b in zos-agent zos-bootstrap zos-ipam zos-nft zos-nr; do
+  for b in zos-agent zos-bootstrap zos-ipam zos-nft zos-nr zos-nr-zbus; do
     echo "/opt/cni/bin/$b"
     echo "/usr/lib/cni/$b -> ../../../opt/cni/bin/$b"
   done
@@ -112,14 +112,19 @@ fi
 say "3. dpkg -x into a temp root"
 root=$work/root
 dpkg -x "$deb" "$root"
-for b in zos-nr zos-ipam zos-bootstrap; do
+for b in zos-nr zos-nr-zbus zos-ipam zos-bootstrap; do
   check "$b is static" bash -c "file -L '$root/opt/cni/bin/$b' | grep -q 'statically linked'"
 done
 check "zos-nft is dynamic and needs only what Depends names" \
   bash -c "ldd '$root/opt/cni/bin/zos-nft' | grep -q libnftables.so.1 && ! ldd '$root/opt/cni/bin/zos-nft' | grep -q 'not found'"
 check "zos-agent is dynamic and needs only what Depends names" \
   bash -c "ldd '$root/opt/cni/bin/zos-agent' | grep -q libcurl.so.4 && ! ldd '$root/opt/cni/bin/zos-agent' | grep -q 'not found'"
-for b in zos-nr zos-ipam zos-bootstrap zos-nft zos-agent; do
+# The files are stripped: hiredis shows by its reply parser's message.
+check "zos-nr carries no zbus client (hiredis is in zos-nr-zbus only)" \
+  bash -c "! grep -q 'as reply type byte' '$root/opt/cni/bin/zos-nr' && grep -q 'as reply type byte' '$root/opt/cni/bin/zos-nr-zbus'"
+check "/usr/sbin/zos-nr serve runs the zos-nr-zbus beside the real file (its usage error, exit 2)" \
+  bash -c "out=\$('$root/usr/sbin/zos-nr' serve 2>&1); test \$? -eq 2 && grep -q '^zos-nr-zbus: serve needs --broker' <<<\"\$out\""
+for b in zos-nr zos-nr-zbus zos-ipam zos-bootstrap zos-nft zos-agent; do
   check "/usr/lib/cni/$b resolves inside the root" test -x "$root/usr/lib/cni/$b"
   out=$("$root/opt/cni/bin/$b" --version 2>&1 || true)
   check "$b --version: '$out'" grep -Eq "^$b $version \(.+\)$" <<<"$out"

@@ -79,7 +79,7 @@ std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::st
   return m;
 }
 
-cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r) {
+cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu) {
   const auto& env = req.env;
   const auto& plan = r.plan;
   State st(cfg.node.data_dir);
@@ -140,7 +140,7 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
 
   nl::VethOptions vo;
   vo.peer_mac = mac;
-  vo.mtu = cfg.node.mtu;
+  vo.mtu = mtu;
   vo.peer_netns_fd = cns.get();
   nl::create_veth(host, hname, env.ifname, vo);
   sys::fault_point("add-after-veth");

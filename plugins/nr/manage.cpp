@@ -136,7 +136,7 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
   try {
     Args a = parse(argv);
     if (a.cmd == "apply") {
-      auto ns = apply(a.node, load(a), ApplyMode::kConverge);
+      auto ns = apply(a.node, load(a), ApplyMode::kConverge).resource.plan.netns;
       out += (a.json ? json{{"namespace", ns}}.dump() : ns) + "\n";
       return 0;
     }

@@ -190,15 +190,21 @@ void check_owner(const State& st, const Resource& r) {
                                      " on this node: give one of them another allocation_nr or prefix");
 }
 
-// apply() once the NR's lock is held and the version is known to be current.
-void apply_locked(const Node& node, const Resource& r, const State& st, const std::optional<Applied>& prev,
-                  ApplyMode mode, std::optional<unsigned>* mtu) {
+// This version is applied under these names and the NR is intact: a warm
+// ADD has nothing to build.
+bool current(const Node& node, const Resource& r, const std::optional<Applied>& prev) {
+  return prev && prev->version == r.net.version && prev->netns == r.plan.netns && intact(node, r);
+}
+
+// The MTU of a current NR's links: the configured one, else what its build chose.
+std::optional<unsigned> mtu_of(const Node& node, const Applied& prev) { return node.mtu ? node.mtu : prev.mtu; }
+
+// apply() once the NR's exclusive lock is held and the version is known
+// not to be older than the applied one; the MTU of the NR's links.
+std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const State& st,
+                                     const std::optional<Applied>& prev, ApplyMode mode) {
   const auto& net = r.net;
-  if (mode == ApplyMode::kFast && prev && prev->version == net.version && prev->netns == r.plan.netns &&
-      intact(node, r)) {
-    if (mtu) *mtu = node.mtu ? node.mtu : prev->mtu;
-    return;
-  }
+  if (mode == ApplyMode::kFast && current(node, r, prev)) return mtu_of(node, *prev);
   // What the object asks of this node, against the operator's policy,
   // before anything is built.
   check_exit_policy(node, r);
@@ -222,7 +228,7 @@ void apply_locked(const Node& node, const Resource& r, const State& st, const st
   build(eff, r);
   st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
   undo.dismiss();
-  if (mtu) *mtu = eff.mtu;
+  return eff.mtu;
 }
 
 [[noreturn]] void stale(const model::Network& net, uint64_t applied) {
@@ -231,15 +237,12 @@ void apply_locked(const Node& node, const Resource& r, const State& st, const st
                                       ": refusing to go back");
 }
 
-// apply() and apply_for_attach(): `join_newer` serves an older object by
-// the applied one instead of refusing it.
-Resource apply_resource(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu,
-                        bool join_newer) {
-  Resource r = resolve(net, node.id);
-  validate(node, net, r.nr);
-  State st(node.data_dir);
-  FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
+// Under the NR's lock: the owner check and the applied record. An object
+// older than the applied one is refused (112), or with `join_newer`
+// replaced in `r` by the applied newer one's NR.
+std::optional<Applied> settle_version(const Node& node, const State& st, Resource& r, bool join_newer) {
   check_owner(st, r);
+  const model::Network net = r.net;
   auto prev = st.applied(net.network_id);
   if (prev && prev->version > net.version) {
     if (!join_newer) stale(net, prev->version);
@@ -247,24 +250,46 @@ Resource apply_resource(const Node& node, const model::Network& net, ApplyMode m
     // that one (the runtime's copy of the object is only older).
     spdlog::info("network {}: version {} is applied, newer than the {} of this ADD: attaching to it",
                  net.network_id, prev->version, net.version);
-    auto current = model::Network::parse(prev->network);
-    if (current.version != prev->version) stale(net, prev->version);  // a state file edited by hand
+    auto applied = model::Network::parse(prev->network);
+    if (applied.version != prev->version) stale(net, prev->version);  // a state file edited by hand
     std::string locked = r.plan.netns;
-    r = resolve(current, node.id);
+    r = resolve(applied, node.id);
     if (r.plan.netns != locked) stale(net, prev->version);  // its NR moved: not under our lock
   }
-  apply_locked(node, r, st, prev, mode, mtu);
-  return r;
+  return prev;
+}
+
+// apply() and apply_for_attach(): `join_newer` serves an older object by
+// the applied one instead of refusing it. Returns with the lock held.
+Joined apply_resource(const Node& node, const model::Network& net, ApplyMode mode, bool join_newer) {
+  Resource r = resolve(net, node.id);
+  validate(node, net, r.nr);
+  State st(node.data_dir);
+  const std::string netns = r.plan.netns;
+  if (mode == ApplyMode::kFast) {
+    // Most ADDs join a current NR: checked under the shared lock, many at
+    // once, and kept through the attach.
+    FileLock shared = st.lock(netns, FileLock::Mode::kShared);
+    Resource joined = r;
+    auto prev = settle_version(node, st, joined, join_newer);
+    if (current(node, joined, prev)) return {{std::move(joined), mtu_of(node, *prev)}, std::move(shared)};
+  }
+  // The shared lock is dropped before this one is taken (flock would drop
+  // it too, to convert it): everything is read again under it.
+  FileLock lock = st.lock(netns, FileLock::Mode::kExclusive);
+  auto prev = settle_version(node, st, r, join_newer);
+  auto mtu = apply_locked(node, r, st, prev, mode);
+  return {{std::move(r), mtu}, std::move(lock)};
 }
 
 }  // namespace
 
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode, std::optional<unsigned>* mtu) {
-  return apply_resource(node, net, mode, mtu, false).plan.netns;
+ApplyResult apply(const Node& node, const model::Network& net, ApplyMode mode) {
+  return apply_resource(node, net, mode, false);  // the lock ends here
 }
 
-Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu) {
-  return apply_resource(node, net, ApplyMode::kFast, mtu, true);
+Joined apply_for_attach(const Node& node, const model::Network& net) {
+  return apply_resource(node, net, ApplyMode::kFast, true);
 }
 
 void remove(const Node& node, const model::Network& net, bool force) {

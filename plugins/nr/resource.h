@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/sys/file.h"
 #include "plugins/nr/config.h"
 #include "model/network.h"
 #include "model/plan.h"
@@ -43,21 +44,36 @@ enum class ApplyMode {
   kConverge,  // management apply: check and complete every step
 };
 
-// Makes sure the NR of `net` exists and is current; returns its namespace.
+// What an apply decided: the NR as it now is on the node, and the MTU of
+// its links (unset: the kernel's default), which container interfaces
+// must take too.
+struct ApplyResult {
+  Resource resource;
+  std::optional<unsigned> mtu;
+};
+
+// Makes sure the NR of `net` exists and is current.
 // The object is validated first (validate.h: cni::Error(7), nothing
 // changed). A lower version than the applied one is refused (112); equal is
 // a no-op in kFast mode when the namespace, bridge and router veth are there
 // and the WireGuard link answers. An apply that fails on a node where
 // nothing of the NR existed removes what it built.
-// `mtu`, when given, receives the MTU of the NR's links (unset: kernel
-// default), which container interfaces must take too.
-std::string apply(const Node& node, const model::Network& net, ApplyMode mode,
-                  std::optional<unsigned>* mtu = nullptr);
+ApplyResult apply(const Node& node, const model::Network& net, ApplyMode mode);
+
+// An NR a container may join now: the apply's result, with the NR's lock
+// still held so that no DeleteNetResource (nor an apply) runs until the
+// attach is done and the lock dropped.
+struct Joined : ApplyResult {
+  sys::FileLock lock;  // shared when the NR was current, exclusive when this call built it
+};
 
 // CNI ADD: apply() in kFast mode, except that an object older than the
 // version applied on the node (the runtime's copy lagging behind an apply)
-// is served by the applied one. Returns the NR the container joins.
-Resource apply_for_attach(const Node& node, const model::Network& net, std::optional<unsigned>* mtu);
+// is served by the applied one (Joined::resource is then that one's NR).
+// The check of a current NR runs under the shared lock (ADDs in parallel);
+// only a build takes the exclusive one, which is then kept (flock cannot
+// turn it into a shared one atomically).
+Joined apply_for_attach(const Node& node, const model::Network& net);
 
 // DeleteNetResource: namespace (and all in it), bridge, router veth, the
 // attached containers' host veths, leases and state. Safe to repeat.

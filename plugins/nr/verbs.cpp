@@ -2,12 +2,11 @@
 
 #include "common/log/log.h"
 #include "common/net/nft.h"
-#include "common/sys/file.h"
+#include "common/sys/fault.h"
 #include "plugins/nr/attach.h"
 #include "plugins/nr/config.h"
 #include "plugins/nr/ipam_client.h"
 #include "plugins/nr/resource.h"
-#include "plugins/nr/state.h"
 #include "zos_version.h"
 
 namespace zos::nr {
@@ -31,10 +30,11 @@ void refuse_port_mappings(const cni::Request& req) {
 cni::Result add(const cni::Request& req) {
   refuse_port_mappings(req);
   Config cfg = parse_config(req);
-  Resource r = apply_for_attach(cfg.node, model::load_network(cfg.source), &cfg.node.mtu);
-  // Shared: many ADDs at once, but no DeleteNetResource under our feet.
-  auto lock = State(cfg.node.data_dir).lock(r.plan.netns, sys::FileLock::Mode::kShared);
-  return attach(req, cfg, r);
+  // The NR's lock is held from the apply's check through the attach: no
+  // DeleteNetResource in between (it would take the bridge from under us).
+  Joined nr = apply_for_attach(cfg.node, model::load_network(cfg.source));
+  sys::fault_point("add-after-apply");
+  return attach(req, cfg, nr.resource, nr.mtu);
 }
 
 void del(const cni::Request& req) {

@@ -1,6 +1,13 @@
 // Integration: zos-nr killed with SIGKILL at every step of ADD (ZOS_FAULT),
-// then DEL, and a retried ADD, leave nothing behind and a working container.
-// Nibble used here: 0b10 (one fault point at a time).
+// then DEL, and a retried ADD, leave nothing behind and a working container;
+// a delete while an ADD is stopped between its apply and its attach waits.
+// Nibbles used here: 0b10 (one fault point at a time), 0b11 (a delete during an ADD).
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
 #include "nr/nr_support.h"
 
 using namespace zos::test;
@@ -74,4 +81,72 @@ TEST_CASE("nr: kill -9 at each step of ADD, then DEL and a retried ADD", "[nr][r
   auto d2 = node.cni("DEL", cconf, id, ns);
   CHECK(d2.status == 0);
   clean();
+}
+
+namespace {
+
+// The zos-nr stopped at its fault point (ZOS_FAULT=stop:...) with
+// ZOS_TEST_TAG=<tag> in its environment; 0 while there is none.
+pid_t stopped_with(const std::string& tag) {
+  const std::string want = "ZOS_TEST_TAG=" + tag + std::string(1, '\0');
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(") ");
+    if (close == std::string::npos || line[close + 2] != 'T') continue;
+    std::ifstream env(e.path() / "environ", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    if (all.find(want) != std::string::npos) return static_cast<pid_t>(std::stoi(pid));
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Nibble 0b11. A DeleteNetResource that comes while an ADD is between its
+// apply and its attach (ZOS_FAULT=stop:add-after-apply holds the ADD there)
+// waits for the ADD, which keeps the NR's lock through both, and then
+// removes all of it, the new container's veth included. Without the lock
+// held through, the delete ran at once and the ADD's attach found the
+// bridge gone: 999. Warm (the NR was applied before: shared lock) and cold
+// (the ADD builds it: exclusive lock).
+TEST_CASE("nr: a delete between an ADD's apply and its attach waits for the ADD", "[nr][root][crash][lock]") {
+  ZOS_REQUIRE_ROOT();
+  using namespace std::chrono_literals;
+  const bool warm = GENERATE(true, false);
+  INFO((warm ? "warm ADD (NR applied before)" : "cold ADD (the ADD builds the NR)"));
+  Node node;
+  auto file = node.write_network(network("t-lock", 0x11));
+  auto conf = node.conf(file);
+  auto ns = node.container("l");
+  if (warm) REQUIRE(node.manage({"apply", file, "--node", kNodeId}).status == 0);
+
+  const std::string tag = std::to_string(::getpid()) + (warm ? "-warm" : "-cold");
+  auto add = std::async(std::launch::async, [&] {
+    return node.cni("ADD", conf, "lock-1", ns, "eth0", {{"ZOS_FAULT", "stop:add-after-apply"}, {"ZOS_TEST_TAG", tag}});
+  });
+  pid_t pid = 0;
+  for (int i = 0; i < 600 && !pid && add.wait_for(50ms) == std::future_status::timeout; ++i) pid = stopped_with(tag);
+  REQUIRE(pid != 0);  // else the ADD ended (or took 30 s) before its attach
+  auto del = std::async(std::launch::async, [&] { return node.manage({"delete", file, "--node", kNodeId}); });
+  // Time enough for a delete that nothing holds back (~50 ms) to be done.
+  const bool del_waited = del.wait_for(3s) == std::future_status::timeout;
+  ::kill(pid, SIGCONT);
+  auto a = add.get();
+  auto d = del.get();
+  NR_SHOW(a);
+  CHECK(del_waited);
+  CHECK(a.status == 0);
+  CHECK(code_of(a) != 999);
+  CHECK(d.status == 0);
+  // The delete came after the ADD: nothing of the NR or the container left.
+  CHECK(node.host_veths().empty());
+  CHECK(node.records().empty());
+  CHECK(node.all_leases().empty());
+  CHECK_FALSE(node.has_link(nr_bridge(0x11)));
+  CHECK(sh("ip netns list | grep -qw " + nr_netns(0x11)) != 0);
+  CHECK(node.show().empty());
 }

@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "common/zbus/value.h"
-#include "plugins/nr/go_network.h"
-#include "plugins/nr/networker.h"
+#include "plugins/zbus/go_network.h"
+#include "plugins/zbus/networker.h"
 #include "model/network.h"
 #include "support/support.h"
 

@@ -6,7 +6,7 @@
 
 #include "common/sys/file.h"
 #include "common/zbus/value.h"
-#include "plugins/nr/go_network.h"
+#include "plugins/zbus/go_network.h"
 #include "model/network.h"
 
 using namespace zos;

@@ -6,8 +6,8 @@
 
 #include "common/log/log.h"
 #include "common/zbus/broker.h"
-#include "plugins/nr/networker.h"
-#include "plugins/nr/serve.h"
+#include "plugins/zbus/networker.h"
+#include "plugins/zbus/serve.h"
 #include "plugins/nr/state.h"
 #include "support/support.h"
 

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/zbus/protocol.h"
-#include "plugins/nr/networker.h"
+#include "plugins/zbus/networker.h"
 #include "support/support.h"
 
 using namespace zos;

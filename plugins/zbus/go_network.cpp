@@ -1,4 +1,4 @@
-#include "plugins/nr/go_network.h"
+#include "plugins/zbus/go_network.h"
 
 #include <algorithm>
 #include <map>

@@ -1,11 +1,11 @@
-#include "plugins/nr/networker.h"
+#include "plugins/zbus/networker.h"
 
 #include <chrono>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
 #include "common/zbus/value.h"
-#include "plugins/nr/go_network.h"
+#include "plugins/zbus/go_network.h"
 #include "plugins/nr/resource.h"
 #include "plugins/nr/state.h"
 
@@ -72,7 +72,7 @@ zbus::Response networker_call(const Node& node, const zbus::Request& req) {
       want_args(req, 1);
       resp.values = {zbus::pack_string("")};
       auto net = network_arg(req);
-      resp.values[0] = zbus::pack_string(apply(node, net, ApplyMode::kConverge));
+      resp.values[0] = zbus::pack_string(apply(node, net, ApplyMode::kConverge).resource.plan.netns);
     } else if (req.method == "DeleteNetResource") {
       want_args(req, 1);
       auto net = network_arg(req);

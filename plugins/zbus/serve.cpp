@@ -1,4 +1,4 @@
-#include "plugins/nr/serve.h"
+#include "plugins/zbus/serve.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 
 #include "common/log/log.h"
 #include "common/zbus/broker.h"
-#include "plugins/nr/networker.h"
+#include "plugins/zbus/networker.h"
 
 namespace zos::nr {
 
@@ -31,8 +31,9 @@ constexpr auto kBackoffMax = 5s;
 constexpr auto kReplyPatience = 30s;  // how long a reply is retried before it is dropped
 
 constexpr const char* kUsage =
-    "usage: zos-nr serve --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D] "
-    "[--key-file F] [--identity-file F] [--public-namespace NS] [--node-policy F]\n";
+    "usage: zos-nr-zbus --broker redis://host:port|unix:///path --node <id> [--workers N] [--data-dir D] "
+    "[--key-file F] [--identity-file F] [--public-namespace NS] [--node-policy F]\n"
+    "       (zos-nr serve <the same flags> runs it)\n";
 
 class Server {
  public:
@@ -254,17 +255,19 @@ ServeOptions parse_serve(const std::vector<std::string>& a) {
   return o;
 }
 
+const char* serve_usage() { return kUsage; }
+
 int serve(const std::vector<std::string>& args) {
   ServeOptions o;
   try {
     o = parse_serve(args);
   } catch (const std::invalid_argument& e) {
-    std::string msg = std::string("zos-nr: ") + e.what() + "\n" + kUsage;
+    std::string msg = std::string("zos-nr-zbus: ") + e.what() + "\n" + kUsage;
     (void)!::write(2, msg.data(), msg.size());
     return 2;
   }
   // A long-running service logs what it does unless told otherwise.
-  log::init("zos-nr", true);
+  log::init("zos-nr-zbus", true);
   if (!std::getenv("ZOS_LOG_LEVEL")) spdlog::set_level(spdlog::level::info);
   // Never freed: the detached signal thread may still look at it while the
   // process exits.
