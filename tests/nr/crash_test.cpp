@@ -137,7 +137,7 @@ TEST_CASE("nr: a delete between an ADD's apply and its attach waits for the ADD"
   ::kill(pid, SIGCONT);
   auto a = add.get();
   auto d = del.get();
-  NR_SHOW(a);
+  ZOS_SHOW(a);
   CHECK(del_waited);
   CHECK(a.status == 0);
   CHECK(code_of(a) != 999);
