@@ -247,4 +247,44 @@ std::vector<std::string> chains(std::string_view spec) {
   return chains(fam, name);
 }
 
+namespace {
+
+// The comment in a chain's NFTA_CHAIN_USERDATA: libnftnl's TLVs (type u8,
+// length u8, value), NFTNL_UDATA_CHAIN_COMMENT = 0, value with its NUL.
+std::string chain_comment(const nlmsghdr* h) {
+  const char* p = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
+  const char* end = reinterpret_cast<const char*>(h) + h->nlmsg_len;
+  while (p + NLA_HDRLEN <= end) {
+    nlattr a;
+    std::memcpy(&a, p, sizeof a);
+    if (a.nla_len < NLA_HDRLEN || p + a.nla_len > end) break;
+    if ((a.nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_USERDATA) {
+      auto u = reinterpret_cast<const uint8_t*>(p + NLA_HDRLEN);
+      size_t n = a.nla_len - NLA_HDRLEN;
+      for (size_t i = 0; i + 2 <= n && i + 2 + u[i + 1] <= n; i += 2 + u[i + 1])
+        if (u[i] == 0) {
+          std::string c(reinterpret_cast<const char*>(u + i + 2), u[i + 1]);
+          return c.substr(0, c.find('\0'));
+        }
+      return {};
+    }
+    p += NLA_ALIGN(a.nla_len);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<Chain> chain_list(uint8_t fam) {
+  Request req(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam);
+  std::vector<Chain> out;
+  int err = exchange(req, [&](const nlmsghdr* h) {
+    if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN)
+      out.push_back({std::string(attr_string(h, NFTA_CHAIN_TABLE)), std::string(attr_string(h, NFTA_CHAIN_NAME)),
+                     chain_comment(h)});
+  });
+  if (err != 0) sys::throw_errno("nfnetlink list chains", err);
+  return out;
+}
+
 }  // namespace zos::nfnl

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "common/crypto/sealed.h"
+#include "common/net/nfnl.h"
+
 namespace zos::nr {
 
 FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, const model::NetResource& nr) {
@@ -70,7 +73,30 @@ std::vector<FirewallTable> firewall_tables(const FirewallSpec& s) {
   return out;
 }
 
-std::string firewall_script(const FirewallSpec& s) {
+std::string tag_chains(const std::string& script, const std::string& tag) {
+  std::string out;
+  size_t at = 0;
+  for (size_t nl; (nl = script.find('\n', at)) != std::string::npos; at = nl + 1) {
+    std::string_view line(script.data() + at, nl - at);
+    out.append(line).push_back('\n');
+    if (line.starts_with("  chain ") && line.ends_with(" {")) out += "    comment \"" + tag + "\"\n";
+  }
+  return out + script.substr(at);
+}
+
+std::string chain_tag(const std::string& script) { return "zos " + crypto::digest_hex(script); }
+
+bool chains_tagged(const std::vector<nfnl::Chain>& have, std::string_view table, const std::vector<std::string>& want,
+                   const std::string& tag) {
+  return std::all_of(want.begin(), want.end(), [&](const std::string& c) {
+    return std::any_of(have.begin(), have.end(),
+                       [&](const nfnl::Chain& h) { return h.table == table && h.name == c && h.comment == tag; });
+  });
+}
+
+namespace {
+
+std::string firewall_untagged(const FirewallSpec& s) {
   std::string tenant = "{ \"" + s.router_if + "\", \"" + s.wg_if + "\" }";
   std::string out;
   // "add" then "delete" then the full table: replaces it in one transaction
@@ -131,6 +157,31 @@ std::string firewall_script(const FirewallSpec& s) {
     out += "}\n";
   }
   return out;
+}
+
+// "inet zos-nr" -> (family, "zos-nr").
+std::pair<uint8_t, std::string> split_table(const std::string& spec) {
+  auto sp = spec.find(' ');
+  return {nfnl::family(spec.substr(0, sp)), spec.substr(sp + 1)};
+}
+
+}  // namespace
+
+std::string firewall_script(const FirewallSpec& s) {
+  auto body = firewall_untagged(s);
+  return tag_chains(body, chain_tag(body));
+}
+
+bool firewall_loaded(const FirewallSpec& s) {
+  auto tag = chain_tag(firewall_untagged(s));
+  auto tables = firewall_tables(s);
+  for (auto& t : tables) {
+    if (t.table == kFilterTable) t.chains.push_back("guard");
+    auto [fam, name] = split_table(t.table);
+    if (!chains_tagged(nfnl::chain_list(fam), name, t.chains, tag)) return false;
+  }
+  // No NAT asked: none may be left from an older version.
+  return tables.size() > 1 || !nfnl::table_exists(kNatTable);
 }
 
 }  // namespace zos::nr

@@ -129,10 +129,9 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
 }
 
 // A re-created bridge has no ports: put the attached containers back.
-void reattach_containers(nl::Socket& host, const model::Plan& plan, const Node& node) {
+void reattach_containers(nl::Socket& host, const model::Plan& plan, const std::vector<AttachmentRecord>& attached) {
   auto br = nl::get_link(host, plan.bridge);
-  for (const auto& a : State(node.data_dir).attachments()) {
-    if (a.netns != plan.netns) continue;
+  for (const auto& a : attached) {
     auto h = nl::get_link(host, a.host_veth);
     if (!h || h->master == br->index) continue;
     nl::set_master(host, h->index, br->index);
@@ -157,13 +156,22 @@ void build(const Node& node, const Resource& r) {
   sys::fault_point("nr-after-router");
   try {
     // The bridge guard first: a re-attached port sends only what it may.
+    // Tables already made by the scripts this apply would run (their chain
+    // tags say so) are left as they are: an unchanged re-apply starts no
+    // zos-nft and only puts the ports back in the guard's sets.
+    std::vector<AttachmentRecord> attached;
     std::vector<GuardedPort> ports;
-    for (const auto& a : State(node.data_dir).attachments())
-      if (a.netns == plan.netns)
+    for (auto& a : State(node.data_dir).attachments())
+      if (a.netns == plan.netns) {
         if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
-    nft::run(bridge_guard_script(ports), -1, node.cni_path);
-    reattach_containers(host, plan, node);
-    nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
+        attached.push_back(std::move(a));
+      }
+    if (guard_loaded()) guard_add(ports);
+    else nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    reattach_containers(host, plan, attached);
+    auto spec = firewall_spec(plan, r.net, r.nr);
+    if (!sys::in_netns(nsfd.get(), [&] { return firewall_loaded(spec); }))
+      nft::run(firewall_script(spec), nsfd.get(), node.cni_path);
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
