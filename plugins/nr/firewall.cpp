@@ -1,6 +1,7 @@
 #include "plugins/nr/firewall.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/crypto/sealed.h"
 #include "common/net/nfnl.h"
@@ -14,11 +15,12 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
   s.own_v4 = plan.subnet_v4.network().str();
   s.own_v6 = plan.prefix.network().str();
   s.own_wg_v4 = plan.wg_v4.addr().str();
+  std::set<std::string> seen;  // a network of N peers: not N^2 comparisons
   auto add = [&](const ip::Prefix& prefix) {
     auto p = model::Plan::of(prefix.network(), net.allocation_nr);
     for (auto [list, v] : {std::pair{&s.net_v4, p.subnet_v4.network().str()}, std::pair{&s.net_v4, p.wg_v4.addr().str()},
                            std::pair{&s.net_v6, p.prefix.network().str()}})
-      if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+      if (seen.insert(v).second) list->push_back(v);
   };
   for (const auto& res : net.resources) add(res.prefix);
   for (const auto& peer : nr.peers) add(peer.prefix);
