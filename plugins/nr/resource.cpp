@@ -232,12 +232,16 @@ void apply_locked(const Node& node, const Resource& r, const State& st, const st
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
   nl::Socket host;
-  BuildGuard guard{node, r, st, absent(host, r.plan), !st.owner(r.plan.netns)};
-  st.set_owner(r.plan.netns, net.network_id);
+  auto owner = st.owner(r.plan.netns);
+  BuildGuard guard{node, r, st, absent(host, r.plan), !owner};
+  // State files are written (and fsynced) only when they change: not on
+  // an unchanged re-apply.
+  if (owner != net.network_id) st.set_owner(r.plan.netns, net.network_id);
   Node eff = node;
   eff.mtu = effective_mtu(node, has_mesh(node, r));
   build(eff, r);
-  st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
+  Applied now{net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu};
+  if (prev != now) st.save_applied(now);
   guard.armed = false;
   if (mtu) *mtu = eff.mtu;
 }
