@@ -91,21 +91,24 @@ int exchange(Request& req, const std::function<void(const nlmsghdr*)>& each) {
   }
 }
 
-// The string attribute `type` of an nftables message ("" when absent).
-std::string_view attr_string(const nlmsghdr* h, uint16_t type) {
+// The payload of attribute `type` of an nftables message (empty when absent).
+std::string_view attr_payload(const nlmsghdr* h, uint16_t type) {
   const char* p = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
   const char* end = reinterpret_cast<const char*>(h) + h->nlmsg_len;
   while (p + NLA_HDRLEN <= end) {
     nlattr a;
     std::memcpy(&a, p, sizeof a);
     if (a.nla_len < NLA_HDRLEN || p + a.nla_len > end) break;
-    if ((a.nla_type & NLA_TYPE_MASK) == type) {
-      std::string_view s(p + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
-      return s.substr(0, s.find('\0'));
-    }
+    if ((a.nla_type & NLA_TYPE_MASK) == type) return {p + NLA_HDRLEN, size_t(a.nla_len - NLA_HDRLEN)};
     p += NLA_ALIGN(a.nla_len);
   }
   return {};
+}
+
+// The string attribute `type` of an nftables message ("" when absent).
+std::string_view attr_string(const nlmsghdr* h, uint16_t type) {
+  auto s = attr_payload(h, type);
+  return s.substr(0, s.find('\0'));
 }
 
 void check_name(std::string_view name) {
@@ -252,24 +255,14 @@ namespace {
 // The comment in a chain's NFTA_CHAIN_USERDATA: libnftnl's TLVs (type u8,
 // length u8, value), NFTNL_UDATA_CHAIN_COMMENT = 0, value with its NUL.
 std::string chain_comment(const nlmsghdr* h) {
-  const char* p = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(nfgenmsg));
-  const char* end = reinterpret_cast<const char*>(h) + h->nlmsg_len;
-  while (p + NLA_HDRLEN <= end) {
-    nlattr a;
-    std::memcpy(&a, p, sizeof a);
-    if (a.nla_len < NLA_HDRLEN || p + a.nla_len > end) break;
-    if ((a.nla_type & NLA_TYPE_MASK) == NFTA_CHAIN_USERDATA) {
-      auto u = reinterpret_cast<const uint8_t*>(p + NLA_HDRLEN);
-      size_t n = a.nla_len - NLA_HDRLEN;
-      for (size_t i = 0; i + 2 <= n && i + 2 + u[i + 1] <= n; i += 2 + u[i + 1])
-        if (u[i] == 0) {
-          std::string c(reinterpret_cast<const char*>(u + i + 2), u[i + 1]);
-          return c.substr(0, c.find('\0'));
-        }
-      return {};
+  auto ud = attr_payload(h, NFTA_CHAIN_USERDATA);
+  auto u = reinterpret_cast<const uint8_t*>(ud.data());
+  size_t n = ud.size();
+  for (size_t i = 0; i + 2 <= n && i + 2 + u[i + 1] <= n; i += 2 + u[i + 1])
+    if (u[i] == 0) {
+      std::string_view c(ud.data() + i + 2, u[i + 1]);
+      return std::string(c.substr(0, c.find('\0')));
     }
-    p += NLA_ALIGN(a.nla_len);
-  }
   return {};
 }
 
