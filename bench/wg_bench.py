@@ -169,7 +169,7 @@ class Bench:
         if trace:
             # Without -f: zos-nr's own requests only (single-threaded), not
             # those of zos-nft or of the wireguard-go it starts.
-            argv += ["strace", "-qq", "-e", "trace=socket,sendmsg,sendto,connect", "-o", trace]
+            argv += ["strace", "-qq", "-e", "trace=socket,sendmsg,sendto,connect,clone,clone3,vfork,fork", "-o", trace]
         argv += [self.nr_bin] + args + ["--data-dir", data_dir]
         env = {"PATH": PATH, "ZOS_LOG_LEVEL": "info"}
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -236,7 +236,7 @@ class Bench:
         trip) and connections to a UAPI socket. The protocol of each fd comes
         from its socket() call (strace cannot name sockets made in another netns)."""
         proto = {}
-        n = {"rtnl": 0, "genl": 0, "uapi_connects": 0}
+        n = {"rtnl": 0, "genl": 0, "uapi_connects": 0, "procs": 0}
         sock = re.compile(r"^socket\(AF_NETLINK, [^,]+, (NETLINK_\w+)\) = (\d+)")
         send = re.compile(r"^(?:sendmsg|sendto)\((\d+)")
         with open(path) as f:
@@ -254,6 +254,8 @@ class Bench:
                         n["genl"] += 1
                 elif line.startswith("connect(") and "/wireguard/" in line:
                     n["uapi_connects"] += 1
+                elif re.match(r"^(clone3?|vfork|fork)\(", line):
+                    n["procs"] += 1
         return n
 
     def bench_apply(self):
@@ -488,14 +490,24 @@ class Bench:
                 problems.append("NR namespace %s was left: removed by force" % name)
                 self.sh("ip", "netns", "del", name, ok=True)
         # wireguard-go serving one of our links (names from our nibbles) that
-        # no pid file recorded, e.g. when zos-nr was stopped mid-create.
+        # no pid file recorded, e.g. when zos-nr was stopped mid-create; only
+        # one living in a namespace of this run (another run on the machine
+        # uses the same link names).
         ours = set(names_of(x)["wg"] for x in list(APPLY_NIBBLE.values()) + [NODE_A_NIBBLE, NODE_B_NIBBLE])
+        our_ns = set()
+        for ns in self.netns:
+            try:
+                our_ns.add(os.stat("/run/netns/" + ns).st_ino)
+            except OSError:
+                pass
         for d in os.listdir("/proc"):
             if not d.isdigit():
                 continue
             try:
                 with open("/proc/%s/cmdline" % d, "rb") as f:
                     argv = f.read().split(b"\0")
+                if os.stat("/proc/%s/ns/net" % d).st_ino not in our_ns:
+                    continue
             except OSError:
                 continue
             if argv and argv[0].endswith(b"wireguard-go"):
@@ -532,8 +544,9 @@ class Bench:
                          "from strace" % (be, "wireguard-go over UAPI" if be == "userspace" else "generic netlink",
                                           "/".join(str(len(s["create"])) for s in ap.values())))
             lines.append("")
-            lines.append("| peers | operation | wall ms | CPU ms | wireguard-go CPU ms | WG round trips | rtnetlink requests |")
-            lines.append("|---:|---|---:|---:|---:|---:|---:|")
+            lines.append("| peers | operation | wall ms | CPU ms | wireguard-go CPU ms | WG round trips | rtnetlink requests "
+                         "| processes started |")
+            lines.append("|---:|---|---:|---:|---:|---:|---:|---:|")
             label = {"create": "first apply (creates the NR)", "reapply": "re-apply, same version",
                      "newver": "new version, same peers", "change1": "new version, 1 peer changed",
                      "delete": "delete"}
@@ -543,10 +556,10 @@ class Bench:
                     wgc = [x["wg_cpu"] for x in xs if x["wg_cpu"] is not None]
                     tr = s.get(k + "_trace", {})
                     rt = xs[0]["rt"] if xs and xs[0]["rt"] is not None else "-"
-                    lines.append("| %d | %s | %.1f | %.1f | %s | %s | %s |" % (
+                    lines.append("| %d | %s | %.1f | %.1f | %s | %s | %s | %s |" % (
                         n, label[k], 1000 * median([x["wall"] for x in xs]), 1000 * median([x["cpu"] for x in xs]),
                         ("%.1f" % (1000 * median(wgc))) if wgc and k != "delete" else "-", rt,
-                        tr.get("rtnl", "-")))
+                        tr.get("rtnl", "-"), tr.get("procs", "-")))
             lines.append("")
         lines += wg_tput.Tput.report(self.results["throughput"], self.a.seconds)
         return "\n".join(lines)

@@ -104,4 +104,11 @@ std::string base58(const uint8_t* data, size_t n) {
   return out;
 }
 
+std::string digest_hex(std::string_view data) {
+  init();
+  unsigned char h[16];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(data.data()), data.size(), nullptr, 0);
+  return to_hex(std::string_view(reinterpret_cast<const char*>(h), sizeof h));
+}
+
 }  // namespace zos::crypto

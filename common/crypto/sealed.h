@@ -33,6 +33,10 @@ void wipe(void* p, size_t n);
 std::optional<std::string> from_hex(std::string_view hex);
 std::string to_hex(std::string_view bytes);
 
+// A 128-bit BLAKE2b digest of `data`, in hex: names a content (what
+// script made an nftables chain) so a re-apply can tell it is unchanged.
+std::string digest_hex(std::string_view data);
+
 // Base58 with Bitcoin's alphabet (go-base58, how 0-OS writes node ids).
 std::string base58(const uint8_t* data, size_t n);
 

@@ -110,10 +110,32 @@ void set_mac(Socket& s, int index, const std::string& mac) {
   change(s, index, "set mac " + mac, [&](rtnl_link* c) { rtnl_link_set_addr(c, a.get()); });
 }
 
-void set_master(Socket& s, int index, int master_index) {
-  change(s, index, "set master " + describe(s, master_index),
-         [&](rtnl_link* c) { rtnl_link_set_master(c, master_index); });
+namespace {
+
+// One request; the names of both links are looked up only on the error
+// path (describing the master up front cost a request per call).
+void master_change(Socket& s, int index, int master_index, bool up) {
+  LinkPtr orig(rtnl_link_alloc());
+  LinkPtr changes(rtnl_link_alloc());
+  if (!orig || !changes) throw NlError(NLE_NOMEM, ENOMEM, "set master");
+  rtnl_link_set_ifindex(orig.get(), index);
+  rtnl_link_set_master(changes.get(), master_index);
+  if (up) rtnl_link_set_flags(changes.get(), IFF_UP);
+  try {
+    s.check(rtnl_link_change(s.get(), orig.get(), changes.get(), 0), "set master");
+  } catch (const NlError& e) {
+    throw NlError(e.nl_code(), e.err(),
+                  std::string(up ? "set up and master " : "set master ") + describe(s, master_index) + " on " +
+                      describe(s, index),
+                  e.detail());
+  }
 }
+
+}  // namespace
+
+void set_master(Socket& s, int index, int master_index) { master_change(s, index, master_index, false); }
+
+void set_master_up(Socket& s, int index, int master_index) { master_change(s, index, master_index, true); }
 
 void set_nomaster(Socket& s, int index) {
   change(s, index, "set nomaster", [](rtnl_link* c) { rtnl_link_set_master(c, 0); });

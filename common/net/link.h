@@ -73,6 +73,8 @@ void set_mtu(Socket& s, int index, unsigned mtu);
 // Prefer VethOptions/BridgeOptions MACs for new links (udev race).
 void set_mac(Socket& s, int index, const std::string& mac);
 void set_master(Socket& s, int index, int master_index);
+// Both in one request (the kernel sets the master before the flags).
+void set_master_up(Socket& s, int index, int master_index);
 void set_nomaster(Socket& s, int index);
 // Moves the link to the namespace `nsfd`; its index may differ there.
 void set_netns(Socket& s, int index, int nsfd);

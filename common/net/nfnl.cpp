@@ -146,12 +146,17 @@ class Socket {
   uint32_t first_ = 0, acks_ = 0, got_ = 0;
 };
 
-// The string attribute `type` of an nftables message ("" when absent).
-std::string_view attr_string(const nlmsghdr* h, uint16_t type) {
+// The payload of attribute `type` of an nftables message (empty when absent).
+std::string_view attr_payload(const nlmsghdr* h, uint16_t type) {
   nlattr* a = nlmsg_find_attr(const_cast<nlmsghdr*>(h), sizeof(nfgenmsg), type);
   if (!a) return {};
-  std::string_view v(static_cast<const char*>(nla_data(a)), static_cast<size_t>(nla_len(a)));
-  return v.substr(0, v.find('\0'));
+  return {static_cast<const char*>(nla_data(a)), static_cast<size_t>(nla_len(a))};
+}
+
+// The string attribute `type` of an nftables message ("" when absent).
+std::string_view attr_string(const nlmsghdr* h, uint16_t type) {
+  auto s = attr_payload(h, type);
+  return s.substr(0, s.find('\0'));
 }
 
 void check_name(std::string_view name) {
@@ -272,6 +277,36 @@ void delete_elements(uint8_t fam, std::string_view table, const std::vector<SetE
 std::vector<std::string> chains(std::string_view spec) {
   auto [fam, name] = split(spec);
   return chains(fam, name);
+}
+
+namespace {
+
+// The comment in a chain's NFTA_CHAIN_USERDATA: libnftnl's TLVs (type u8,
+// length u8, value), NFTNL_UDATA_CHAIN_COMMENT = 0, value with its NUL.
+std::string chain_comment(const nlmsghdr* h) {
+  auto ud = attr_payload(h, NFTA_CHAIN_USERDATA);
+  auto u = reinterpret_cast<const uint8_t*>(ud.data());
+  size_t n = ud.size();
+  for (size_t i = 0; i + 2 <= n && i + 2 + u[i + 1] <= n; i += 2 + u[i + 1])
+    if (u[i] == 0) {
+      std::string_view c(ud.data() + i + 2, u[i + 1]);
+      return std::string(c.substr(0, c.find('\0')));
+    }
+  return {};
+}
+
+}  // namespace
+
+std::vector<Chain> chain_list(uint8_t fam) {
+  Request req(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam);
+  std::vector<Chain> out;
+  int err = exchange(req, [&](const nlmsghdr* h) {
+    if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN)
+      out.push_back({std::string(attr_string(h, NFTA_CHAIN_TABLE)), std::string(attr_string(h, NFTA_CHAIN_NAME)),
+                     chain_comment(h)});
+  });
+  if (err != 0) sys::throw_errno("nfnetlink list chains", err);
+  return out;
 }
 
 }  // namespace zos::nfnl

@@ -27,6 +27,15 @@ bool table_exists(std::string_view family_and_name);
 std::vector<std::string> chains(uint8_t family, std::string_view name);
 std::vector<std::string> chains(std::string_view family_and_name);
 
+// Every chain of `family` (all its tables, one dump) with the comment nft
+// gave it (`comment "..."`, libnftnl's user data; "" when none).
+struct Chain {
+  std::string table;
+  std::string name;
+  std::string comment;
+};
+std::vector<Chain> chain_list(uint8_t family);
+
 // Elements of one set: each key as the kernel stores it (the components of
 // a concatenation each padded to 4 bytes, addresses in network order).
 struct SetElements {

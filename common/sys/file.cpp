@@ -116,13 +116,17 @@ void clean_temp_files(const std::string& dir) {
 
 void make_dirs(const std::string& path, unsigned mode) {
   if (path.empty()) return;
-  std::string cur;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    cur = path.substr(0, pos);
-    if (cur.empty()) continue;
-    check_or("mkdir " + cur, {EEXIST}, [&] { return ::mkdir(cur.c_str(), mode); });
+  // The folder itself first: it is there on all but the first call (one
+  // mkdir and one stat, not one mkdir per component of the path).
+  if (::mkdir(path.c_str(), mode) != 0) {
+    int err = errno;
+    if (err == ENOENT) {
+      std::string parent = dir_of(path);
+      if (parent != path && parent != ".") make_dirs(parent, mode);
+      check_or("mkdir " + path, {EEXIST}, [&] { return ::mkdir(path.c_str(), mode); });
+    } else if (err != EEXIST) {
+      throw_errno("mkdir " + path, err);
+    }
   }
   struct stat st;
   check("stat " + path, [&] { return ::stat(path.c_str(), &st); });

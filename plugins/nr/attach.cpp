@@ -90,11 +90,10 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   // A veth of ours under that name is left from an ADD that was killed:
   // it is this attachment's, so start over.
   if (nl::delete_link(host, hname)) spdlog::info("removed stale {} of an interrupted ADD", hname);
-  bool exists = sys::in_netns(cns.get(), [&] {
-    nl::Socket s;
-    return nl::get_link(s, env.ifname).has_value();
-  });
-  if (exists)
+  // One socket in the container's namespace for the whole ADD (a netlink
+  // socket stays in the namespace it was made in).
+  nl::Socket cs = sys::in_netns(cns.get(), [] { return nl::Socket(); });
+  if (nl::get_link(cs, env.ifname))
     throw cni::Error(cni::kInvalidEnv, "CNI_IFNAME " + env.ifname + " already exists in " + env.netns +
                                            ": pick another interface name");
 
@@ -148,24 +147,22 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   auto h = nl::get_link(host, hname);
   if (!br || !h) throw cni::Error(cni::kInternal, "bridge " + plan.bridge + " or veth " + hname + " vanished during ADD");
   nl::sysctl_set("net/ipv6/conf/" + hname + "/disable_ipv6", "1");
-  nl::set_master(host, h->index, br->index);
-  nl::set_up(host, h->index);
+  nl::set_master_up(host, h->index, br->index);
   cni::Result res;
   res.interfaces.push_back({plan.bridge, br->mac, ""});
   res.interfaces.push_back({hname, h->mac, ""});
   cni::Interface cif{env.ifname, mac, env.netns};
   sys::in_netns(cns.get(), [&] {
-    nl::Socket s;
-    auto c = nl::get_link(s, env.ifname);
+    auto c = nl::get_link(cs, env.ifname);
     if (!c) throw cni::Error(cni::kInternal, env.ifname + " vanished from " + env.netns + " during ADD");
     cif.mtu = static_cast<int>(c->mtu);
     // Routes are static, from the result: no router advertisements, no
     // redirects; the link-local from the MAC (what the bridge guard allows).
     for (const char* k : {"accept_ra", "accept_redirects", "addr_gen_mode"})
       nl::sysctl_set("net/ipv6/conf/" + env.ifname + "/" + k, "0");
-    for (const auto& ipc : ipres.ips) nl::add_addr(s, c->index, ipc.address, {.nodad = true});
-    nl::set_up(s, c->index);
-    for (const auto& rt : ipres.routes) nl::replace_route(s, {.dst = rt.dst, .gw = rt.gw, .oif = c->index});
+    for (const auto& ipc : ipres.ips) nl::add_addr(cs, c->index, ipc.address, {.nodad = true});
+    nl::set_up(cs, c->index);
+    for (const auto& rt : ipres.routes) nl::replace_route(cs, {.dst = rt.dst, .gw = rt.gw, .oif = c->index});
   });
   sys::fault_point("add-after-addr");
   res.interfaces.push_back(cif);

@@ -1,6 +1,10 @@
 #include "plugins/nr/firewall.h"
 
 #include <algorithm>
+#include <set>
+
+#include "common/crypto/sealed.h"
+#include "common/net/nfnl.h"
 
 namespace zos::nr {
 
@@ -11,11 +15,12 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
   s.own_v4 = plan.subnet_v4.network().str();
   s.own_v6 = plan.prefix.network().str();
   s.own_wg_v4 = plan.wg_v4.addr().str();
+  std::set<std::string> seen;  // a network of N peers: not N^2 comparisons
   auto add = [&](const ip::Prefix& prefix) {
     auto p = model::Plan::of(prefix.network(), net.allocation_nr);
     for (auto [list, v] : {std::pair{&s.net_v4, p.subnet_v4.network().str()}, std::pair{&s.net_v4, p.wg_v4.addr().str()},
                            std::pair{&s.net_v6, p.prefix.network().str()}})
-      if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+      if (seen.insert(v).second) list->push_back(v);
   };
   for (const auto& res : net.resources) add(res.prefix);
   for (const auto& peer : nr.peers) add(peer.prefix);
@@ -70,7 +75,30 @@ std::vector<FirewallTable> firewall_tables(const FirewallSpec& s) {
   return out;
 }
 
-std::string firewall_script(const FirewallSpec& s) {
+std::string tag_chains(const std::string& script, const std::string& tag) {
+  std::string out;
+  size_t at = 0;
+  for (size_t nl; (nl = script.find('\n', at)) != std::string::npos; at = nl + 1) {
+    std::string_view line(script.data() + at, nl - at);
+    out.append(line).push_back('\n');
+    if (line.starts_with("  chain ") && line.ends_with(" {")) out += "    comment \"" + tag + "\"\n";
+  }
+  return out + script.substr(at);
+}
+
+std::string chain_tag(const std::string& script) { return "zos " + crypto::digest_hex(script); }
+
+bool chains_tagged(const std::vector<nfnl::Chain>& have, std::string_view table, const std::vector<std::string>& want,
+                   const std::string& tag) {
+  return std::all_of(want.begin(), want.end(), [&](const std::string& c) {
+    return std::any_of(have.begin(), have.end(),
+                       [&](const nfnl::Chain& h) { return h.table == table && h.name == c && h.comment == tag; });
+  });
+}
+
+namespace {
+
+std::string firewall_untagged(const FirewallSpec& s) {
   std::string tenant = "{ \"" + s.router_if + "\", \"" + s.wg_if + "\" }";
   std::string out;
   // "add" then "delete" then the full table: replaces it in one transaction
@@ -131,6 +159,31 @@ std::string firewall_script(const FirewallSpec& s) {
     out += "}\n";
   }
   return out;
+}
+
+// "inet zos-nr" -> (family, "zos-nr").
+std::pair<uint8_t, std::string> split_table(const std::string& spec) {
+  auto sp = spec.find(' ');
+  return {nfnl::family(spec.substr(0, sp)), spec.substr(sp + 1)};
+}
+
+}  // namespace
+
+std::string firewall_script(const FirewallSpec& s) {
+  auto body = firewall_untagged(s);
+  return tag_chains(body, chain_tag(body));
+}
+
+bool firewall_loaded(const FirewallSpec& s) {
+  auto tag = chain_tag(firewall_untagged(s));
+  auto tables = firewall_tables(s);
+  for (auto& t : tables) {
+    if (t.table == kFilterTable) t.chains.push_back("guard");
+    auto [fam, name] = split_table(t.table);
+    if (!chains_tagged(nfnl::chain_list(fam), name, t.chains, tag)) return false;
+  }
+  // No NAT asked: none may be left from an older version.
+  return tables.size() > 1 || !nfnl::table_exists(kNatTable);
 }
 
 }  // namespace zos::nr

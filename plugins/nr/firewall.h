@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/net/nfnl.h"
 #include "model/network.h"
 #include "model/plan.h"
 
@@ -36,8 +37,20 @@ struct FirewallSpec {
 
 FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, const model::NetResource& nr);
 
-// The nftables script that (re)creates the NR's tables.
+// The nftables script that (re)creates the NR's tables. Each chain carries
+// the digest of the script as its comment (chain_tag), so a re-apply can
+// tell, over nfnetlink, that the tables are what it would load.
 std::string firewall_script(const FirewallSpec& spec);
+// True when the current namespace holds exactly the tables and chains
+// firewall_script(spec) makes, made by that script (the tags): a re-apply
+// then starts no zos-nft. Tables edited by hand under our tags are not seen.
+bool firewall_loaded(const FirewallSpec& spec);
+
+// Tags for nftables scripts whose chains say what made them: "zos <digest
+// of the untagged script>", and the script with a `comment` of `tag` in
+// every chain block ("  chain <name> {").
+std::string chain_tag(const std::string& script);
+std::string tag_chains(const std::string& script, const std::string& tag);
 
 // The tables that script makes ("inet zos-nr", and "ip zos-nr-nat" when the
 // NR masquerades or forwards ports) and their base chains: what CHECK looks
@@ -47,5 +60,8 @@ struct FirewallTable {
   std::vector<std::string> chains;
 };
 std::vector<FirewallTable> firewall_tables(const FirewallSpec& spec);
+// True when every chain of `want` is in table `table` of `have` with `tag`.
+bool chains_tagged(const std::vector<nfnl::Chain>& have, std::string_view table, const std::vector<std::string>& want,
+                   const std::string& tag);
 
 }  // namespace zos::nr

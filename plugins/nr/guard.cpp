@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/net/nfnl.h"
+#include "plugins/nr/firewall.h"
 #include "model/plan.h"
 
 namespace zos::nr {
@@ -49,22 +50,12 @@ std::optional<GuardedPort> guarded_port(const AttachmentRecord& rec) {
   return p;
 }
 
-std::string bridge_guard_script(const std::vector<GuardedPort>& ports) {
+namespace {
+
+// The chains, made anew on every apply (the sets stay, with their elements).
+std::string guard_chains() {
   const std::string t = kGuardTable;
-  std::string macs, v4, v6;
-  for (const auto& p : ports) {
-    macs += (macs.empty() ? "" : ", ") + ("\"" + p.port + "\" . " + mac_str(p.mac));
-    for (const auto& a : sources(p)) (a.is_v4() ? v4 : v6) += std::string(",") + " \"" + p.port + "\" . " + a.str();
-  }
   std::string out;
-  // The sets stay (with their elements); the chains are made anew.
-  out += "add table " + t + "\n";
-  out += "add set " + t + " mac { type ifname . ether_addr; }\n";
-  out += "add set " + t + " v4 { type ifname . ipv4_addr; }\n";
-  out += "add set " + t + " v6 { type ifname . ipv6_addr; }\n";
-  if (!macs.empty()) out += "add element " + t + " mac { " + macs + " }\n";
-  if (!v4.empty()) out += "add element " + t + " v4 {" + v4.substr(1) + " }\n";
-  if (!v6.empty()) out += "add element " + t + " v6 {" + v6.substr(1) + " }\n";
   for (const char* c : {"input", "forward"}) {
     out += "add chain " + t + " " + c + "\n";
     out += "delete chain " + t + " " + c + "\n";  // replaced, whatever was there
@@ -95,8 +86,39 @@ std::string bridge_guard_script(const std::vector<GuardedPort>& ports) {
   return out;
 }
 
-void guard_add(const GuardedPort& p) {
-  nfnl::add_elements(nfnl::family("bridge"), kGuardName, elements(p));
+}  // namespace
+
+std::string bridge_guard_script(const std::vector<GuardedPort>& ports) {
+  const std::string t = kGuardTable;
+  std::string macs, v4, v6;
+  for (const auto& p : ports) {
+    macs += (macs.empty() ? "" : ", ") + ("\"" + p.port + "\" . " + mac_str(p.mac));
+    for (const auto& a : sources(p)) (a.is_v4() ? v4 : v6) += std::string(",") + " \"" + p.port + "\" . " + a.str();
+  }
+  std::string out;
+  out += "add table " + t + "\n";
+  out += "add set " + t + " mac { type ifname . ether_addr; }\n";
+  out += "add set " + t + " v4 { type ifname . ipv4_addr; }\n";
+  out += "add set " + t + " v6 { type ifname . ipv6_addr; }\n";
+  if (!macs.empty()) out += "add element " + t + " mac { " + macs + " }\n";
+  if (!v4.empty()) out += "add element " + t + " v4 {" + v4.substr(1) + " }\n";
+  if (!v6.empty()) out += "add element " + t + " v6 {" + v6.substr(1) + " }\n";
+  auto chains = guard_chains();
+  return out + tag_chains(chains, chain_tag(chains));
+}
+
+bool guard_loaded() {
+  return chains_tagged(nfnl::chain_list(nfnl::family("bridge")), kGuardName, {"input", "forward"},
+                       chain_tag(guard_chains()));
+}
+
+void guard_add(const std::vector<GuardedPort>& ports) {
+  std::vector<nfnl::SetElements> all{{"mac", {}}, {"v4", {}}, {"v6", {}}};
+  for (const auto& p : ports) {
+    auto e = elements(p);
+    for (size_t i = 0; i < all.size(); ++i) all[i].keys.insert(all[i].keys.end(), e[i].keys.begin(), e[i].keys.end());
+  }
+  nfnl::add_elements(nfnl::family("bridge"), kGuardName, all);
 }
 
 void guard_remove(const GuardedPort& p) {

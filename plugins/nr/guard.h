@@ -42,8 +42,13 @@ std::optional<GuardedPort> guarded_port(const AttachmentRecord& rec);
 // are (re)put in the sets (an NR's attached containers, on apply).
 std::string bridge_guard_script(const std::vector<GuardedPort>& ports);
 
-// Lets `p` send from its addresses / stops it (in the current namespace).
-void guard_add(const GuardedPort& p);
+// True when the table's chains are the ones bridge_guard_script() makes
+// (their tags, firewall.h): a re-apply then only puts its ports in the sets.
+bool guard_loaded();
+// Lets the ports send from their addresses (one nfnetlink transaction) /
+// stops one (in the current namespace).
+void guard_add(const std::vector<GuardedPort>& ports);
+inline void guard_add(const GuardedPort& p) { guard_add(std::vector<GuardedPort>{p}); }
 void guard_remove(const GuardedPort& p);
 
 }  // namespace zos::nr

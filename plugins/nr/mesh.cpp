@@ -3,6 +3,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <map>
 #include <set>
 
 #include "common/cni/error.h"
@@ -34,23 +35,75 @@ struct WantedPeer {
   model::Plan plan;
 };
 
+// What the device must hold: every other NR of the network. Every NR but
+// the exit sends the Internet's traffic to the exit NR: its peer carries
+// the default routes.
+struct Wanted {
+  std::vector<WantedPeer> peers;
+  std::optional<size_t> exit;  // index in peers
+};
+
+Wanted wanted_peers(const Resource& r) {
+  const model::NetResource* exit_nr = r.nr.exit_point ? nullptr : r.net.exit_resource();
+  Wanted out;
+  for (const auto& p : r.nr.peers) {
+    if (same_prefix(p.prefix, r.nr.prefix)) continue;
+    if (p.type != 0) {
+      spdlog::warn("network {}: peer {} has type {}, not WireGuard: skipped", r.net.network_id, p.prefix.str(), p.type);
+      continue;
+    }
+    auto pub = key_from_text(p.connection.key);
+    if (!pub)
+      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
+                                                " is not a base64 WireGuard key");
+    WantedPeer w{{}, model::Plan::of(p.prefix, r.net.allocation_nr)};
+    w.cfg.public_key = *pub;
+    bool has_ep = p.connection.ip && !p.connection.ip->empty() && p.connection.port != 0;
+    if (has_ep) w.cfg.endpoint = wg::Endpoint{*p.connection.ip, p.connection.port};
+    // Hidden on the family of the peer's endpoint (behind NAT, or ULA for
+    // IPv6): keep the path open from this side.
+    bool hidden = has_ep && !(p.connection.ip->is_v4() ? r.nr.node_id.public_v4 : r.nr.node_id.public_v6);
+    w.cfg.keepalive = hidden ? kHiddenKeepalive : 0;
+    w.cfg.replace_allowed_ips = true;
+    w.cfg.allowed_ips = {ip::Prefix(w.plan.wg_v6.addr(), 128), ip::Prefix(w.plan.wg_v4.addr(), 32), w.plan.prefix,
+                         w.plan.subnet_v4};
+    bool is_exit = exit_nr && same_prefix(p.prefix, exit_nr->prefix);
+    if (is_exit) {
+      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("0.0.0.0/0"));
+      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("::/0"));
+    }
+    out.peers.push_back(std::move(w));
+    if (is_exit) out.exit = out.peers.size() - 1;
+  }
+  if (exit_nr && !out.exit)
+    spdlog::warn("network {}: the exit NR {} is not among the peers of {}: no default route", r.net.network_id,
+                 exit_nr->prefix.str(), r.plan.netns);
+  return out;
+}
+
+// The WireGuard link in the NR namespace and what its device holds, read
+// once: by the liveness check of a link that was there, or right after the
+// creation of a new one.
+struct Device {
+  int index = 0;
+  wg::DeviceState state;
+};
+
 // Makes sure plan.wg exists in the NR namespace, served by a live backend.
-// Returns its index there.
-int ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, int nsfd) {
-  auto inner = sys::in_netns(nsfd, [&]() -> std::optional<nl::LinkInfo> {
+Device ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, int nsfd) {
+  auto inner = sys::in_netns(nsfd, [&]() -> std::optional<Device> {
     nl::Socket s;
     auto l = nl::get_link(s, plan.wg);
     if (!l) return std::nullopt;
     try {
-      be.get(plan.wg);
-      return l;
+      return Device{l->index, be.get(plan.wg)};
     } catch (const std::exception& e) {
       spdlog::warn("{} in {} has no live WireGuard behind it ({}): re-creating it", plan.wg, plan.netns, e.what());
       nl::delete_link(s, plan.wg);
       return std::nullopt;
     }
   });
-  if (inner) return inner->index;
+  if (inner) return std::move(*inner);
 
   // Born on the node's public side (public netns, else host): the UDP
   // socket stays there, the link moves into the NR.
@@ -77,107 +130,101 @@ int ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, int 
     nl::Socket s;
     auto m = nl::get_link(s, plan.wg);
     if (!m) throw cni::Error(cni::kInternal, "WireGuard link " + plan.wg + " did not arrive in " + plan.netns);
-    return m->index;
+    return Device{m->index, be.get(plan.wg)};
   });
+}
+
+bool same_peer(const wg::PeerConfig& want, const wg::PeerState& have) {
+  if (want.endpoint && want.endpoint != have.endpoint) return false;
+  if (want.keepalive && *want.keepalive != have.keepalive) return false;
+  auto strs = [](const std::vector<ip::Prefix>& v) {
+    std::set<std::string> out;
+    for (const auto& p : v) out.insert(p.str());
+    return out;
+  };
+  return strs(want.allowed_ips) == strs(have.allowed_ips);
+}
+
+// Only what differs from the device as it is: an unchanged re-apply of N
+// peers sends nothing (it used to send all N over UAPI or genl every time).
+wg::DeviceConfig device_changes(const model::Plan& plan, const wg::Key& key, std::optional<uint16_t> port,
+                                const Wanted& wanted, const wg::DeviceState& have) {
+  wg::DeviceConfig dc;
+  dc.name = plan.wg;
+  if (have.public_key != wg::public_key_of(key)) dc.private_key = key;
+  if (port && have.listen_port != *port) dc.listen_port = port;
+  dc.replace_peers = false;
+  std::map<wg::Key, const wg::PeerState*> current;
+  for (const auto& p : have.peers) current[p.public_key] = &p;
+  std::set<wg::Key> keep;
+  for (const auto& w : wanted.peers) {
+    keep.insert(w.cfg.public_key);
+    auto it = current.find(w.cfg.public_key);
+    if (it == current.end() || !same_peer(w.cfg, *it->second)) dc.peers.push_back(w.cfg);
+  }
+  for (const auto& p : have.peers) {
+    if (keep.count(p.public_key)) continue;
+    wg::PeerConfig gone;
+    gone.public_key = p.public_key;
+    gone.remove = true;
+    dc.peers.push_back(gone);
+    spdlog::info("{}: removing peer {}, no longer in the network", plan.wg, wg::key_to_base64(p.public_key));
+  }
+  return dc;
+}
+
+// The link's addresses, MTU and state (in the NR namespace).
+void set_up_link(nl::Socket& s, const Node& node, const model::Plan& plan, int wg_index) {
+  nl::add_addr(s, wg_index, plan.wg_v4);
+  nl::add_addr(s, wg_index, plan.wg_v6, {.nodad = true});
+  auto l = nl::get_link(s, plan.wg);
+  if (l && node.mtu && l->mtu != *node.mtu) nl::set_mtu(s, wg_index, *node.mtu);
+  if (l && !l->up) nl::set_up(s, wg_index);
+}
+
+// Routes through the mesh: what the link carries now, then only the
+// requests that change something (an unchanged re-apply of a network of N
+// peers costs one dump per family, not 2N replaces).
+void route_peers(nl::Socket& s, const model::Plan& plan, int wg_index, const Wanted& wanted) {
+  // Only the requests that change something (an unchanged re-apply of a
+  // network of N peers costs one dump per family, not 2N replaces). The IPv4
+  // gateways are onlink: the link has no IPv4 route to them.
+  std::vector<nl::GatewayRoute> routes;
+  for (const auto& w : wanted.peers) {
+    routes.push_back({w.plan.prefix, w.plan.wg_v6.addr(), false});
+    routes.push_back({w.plan.subnet_v4, w.plan.wg_v4.addr(), true});
+  }
+  if (wanted.exit) {
+    const auto& e = wanted.peers[*wanted.exit].plan;
+    routes.push_back({nl::default_dst(AF_INET6), e.wg_v6.addr(), false});
+    routes.push_back({nl::default_dst(AF_INET), e.wg_v4.addr(), true});
+  }
+  if (nl::sync_routes(s, wg_index, RT_TABLE_MAIN, routes)) spdlog::info("{}: routes through the mesh updated", plan.wg);
 }
 
 void apply_mesh_impl(const Node& node, const Resource& r, const std::optional<wg::Key>& key, int nsfd) {
   const auto& plan = r.plan;
-  const model::Peer* own = own_peer(r);
   if (!key) {
     spdlog::info("network {}: {} has no WireGuard entry of its own among its peers: no mesh", r.net.network_id,
                  plan.netns);
     return;
   }
-
-  // What the device must hold. Every NR but the exit sends the Internet's
-  // traffic to the exit NR: its peer carries the default routes.
-  const model::NetResource* exit_nr = r.nr.exit_point ? nullptr : r.net.exit_resource();
-  const WantedPeer* exit_peer = nullptr;
-  std::vector<WantedPeer> wanted;
-  for (const auto& p : r.nr.peers) {
-    if (same_prefix(p.prefix, r.nr.prefix)) continue;
-    if (p.type != 0) {
-      spdlog::warn("network {}: peer {} has type {}, not WireGuard: skipped", r.net.network_id, p.prefix.str(), p.type);
-      continue;
-    }
-    auto pub = key_from_text(p.connection.key);
-    if (!pub)
-      throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
-                                                " is not a base64 WireGuard key");
-    WantedPeer w{{}, model::Plan::of(p.prefix, r.net.allocation_nr)};
-    w.cfg.public_key = *pub;
-    bool has_ep = p.connection.ip && !p.connection.ip->empty() && p.connection.port != 0;
-    if (has_ep) w.cfg.endpoint = wg::Endpoint{*p.connection.ip, p.connection.port};
-    // Hidden on the family of the peer's endpoint (behind NAT, or ULA for
-    // IPv6): keep the path open from this side.
-    bool hidden = has_ep && !(p.connection.ip->is_v4() ? r.nr.node_id.public_v4 : r.nr.node_id.public_v6);
-    w.cfg.keepalive = hidden ? kHiddenKeepalive : 0;
-    w.cfg.replace_allowed_ips = true;
-    w.cfg.allowed_ips = {ip::Prefix(w.plan.wg_v6.addr(), 128), ip::Prefix(w.plan.wg_v4.addr(), 32), w.plan.prefix,
-                         w.plan.subnet_v4};
-    if (exit_nr && same_prefix(p.prefix, exit_nr->prefix)) {
-      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("0.0.0.0/0"));
-      w.cfg.allowed_ips.push_back(*ip::Prefix::parse("::/0"));
-    }
-    wanted.push_back(std::move(w));
-  }
-  for (const auto& w : wanted)
-    if (exit_nr && same_prefix(w.plan.prefix, exit_nr->prefix)) exit_peer = &w;
-  if (exit_nr && !exit_peer)
-    spdlog::warn("network {}: the exit NR {} is not among the peers of {}: no default route", r.net.network_id,
-                 exit_nr->prefix.str(), plan.netns);
+  Wanted wanted = wanted_peers(r);
+  std::optional<uint16_t> port;
+  if (const model::Peer* own = own_peer(r); own && own->connection.port) port = own->connection.port;
+  else spdlog::warn("network {}: no listen port for {} in the object: WireGuard picks one", r.net.network_id, plan.wg);
 
   auto be = backend_for(node);
-  int wg_index = ensure_link(*be, node, plan, nsfd);
-
+  Device dev = ensure_link(*be, node, plan, nsfd);
+  auto dc = device_changes(plan, *key, port, wanted, dev.state);
   sys::in_netns(nsfd, [&] {
     nl::Socket s;
-    nl::add_addr(s, wg_index, plan.wg_v4);
-    nl::add_addr(s, wg_index, plan.wg_v6, {.nodad = true});
-
-    wg::DeviceConfig dc;
-    dc.name = plan.wg;
-    dc.private_key = *key;
-    if (own && own->connection.port) dc.listen_port = own->connection.port;
-    else spdlog::warn("network {}: no listen port for {} in the object: WireGuard picks one", r.net.network_id, plan.wg);
-    dc.replace_peers = false;
-    std::set<wg::Key> keep;
-    for (const auto& w : wanted) {
-      keep.insert(w.cfg.public_key);
-      dc.peers.push_back(w.cfg);
-    }
-    for (const auto& p : be->get(plan.wg).peers) {
-      if (keep.count(p.public_key)) continue;
-      wg::PeerConfig gone;
-      gone.public_key = p.public_key;
-      gone.remove = true;
-      dc.peers.push_back(gone);
-      spdlog::info("{}: removing peer {}, no longer in the network", plan.wg, wg::key_to_base64(p.public_key));
-    }
-    be->configure(dc);
-
-    auto l = nl::get_link(s, plan.wg);
-    if (l && node.mtu && l->mtu != *node.mtu) nl::set_mtu(s, wg_index, *node.mtu);
-    if (l && !l->up) nl::set_up(s, wg_index);
-
-    // Routes through the mesh: only the requests that change something (an
-    // unchanged re-apply of a network of N peers costs one dump per family,
-    // not 2N replaces). The IPv4 gateways are onlink: the link has no IPv4
-    // route to them.
-    std::vector<nl::GatewayRoute> routes;
-    for (const auto& w : wanted) {
-      routes.push_back({w.plan.prefix, w.plan.wg_v6.addr(), false});
-      routes.push_back({w.plan.subnet_v4, w.plan.wg_v4.addr(), true});
-    }
-    if (exit_peer) {
-      routes.push_back({nl::default_dst(AF_INET6), exit_peer->plan.wg_v6.addr(), false});
-      routes.push_back({nl::default_dst(AF_INET), exit_peer->plan.wg_v4.addr(), true});
-    }
-    if (nl::sync_routes(s, wg_index, RT_TABLE_MAIN, routes)) spdlog::info("{}: routes through the mesh updated", plan.wg);
+    if (dc.private_key || dc.listen_port || !dc.peers.empty()) be->configure(dc);
+    set_up_link(s, node, plan, dev.index);
+    route_peers(s, plan, dev.index, wanted);
   });
-  spdlog::info("network {}: {} has {} peer(s), {} WireGuard round trip(s) ({})", r.net.network_id, plan.wg,
-               wanted.size(), be->round_trips(), be->kind());
+  spdlog::info("network {}: {} has {} peer(s), {} WireGuard round trip(s) ({}), {} peer change(s) sent",
+               r.net.network_id, plan.wg, wanted.peers.size(), be->round_trips(), be->kind(), dc.peers.size());
 }
 
 }  // namespace

@@ -130,10 +130,9 @@ void setup_router(nl::Socket& host, const model::Plan& plan, const Node& node, i
 }
 
 // A re-created bridge has no ports: put the attached containers back.
-void reattach_containers(nl::Socket& host, const model::Plan& plan, const Node& node) {
+void reattach_containers(nl::Socket& host, const model::Plan& plan, const std::vector<AttachmentRecord>& attached) {
   auto br = nl::get_link(host, plan.bridge);
-  for (const auto& a : State(node.data_dir).attachments()) {
-    if (a.netns != plan.netns) continue;
+  for (const auto& a : attached) {
     auto h = nl::get_link(host, a.host_veth);
     if (!h || h->master == br->index) continue;
     nl::set_master(host, h->index, br->index);
@@ -158,13 +157,22 @@ void build(const Node& node, const Resource& r) {
   sys::fault_point("nr-after-router");
   try {
     // The bridge guard first: a re-attached port sends only what it may.
+    // Tables already made by the scripts this apply would run (their chain
+    // tags say so) are left as they are: an unchanged re-apply starts no
+    // zos-nft and only puts the ports back in the guard's sets.
+    std::vector<AttachmentRecord> attached;
     std::vector<GuardedPort> ports;
-    for (const auto& a : State(node.data_dir).attachments())
-      if (a.netns == plan.netns)
+    for (auto& a : State(node.data_dir).attachments())
+      if (a.netns == plan.netns) {
         if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
-    nft::run(bridge_guard_script(ports), -1, node.cni_path);
-    reattach_containers(host, plan, node);
-    nft::run(firewall_script(firewall_spec(plan, r.net, r.nr)), nsfd.get(), node.cni_path);
+        attached.push_back(std::move(a));
+      }
+    if (guard_loaded()) guard_add(ports);
+    else nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    reattach_containers(host, plan, attached);
+    auto spec = firewall_spec(plan, r.net, r.nr);
+    if (!sys::in_netns(nsfd.get(), [&] { return firewall_loaded(spec); }))
+      nft::run(firewall_script(spec), nsfd.get(), node.cni_path);
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
@@ -213,7 +221,8 @@ std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const 
   nl::Socket host;
   // Undoes a build that started from nothing (a converge of what exists
   // undoes nothing).
-  const bool from_nothing = absent(host, r.plan), owner_is_new = !st.owner(r.plan.netns);
+  auto owner = st.owner(r.plan.netns);
+  const bool from_nothing = absent(host, r.plan), owner_is_new = !owner;
   sys::Undo undo(
       [&] {
         teardown(node, r);
@@ -222,11 +231,14 @@ std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const 
       },
       "network " + net.network_id + ": undoing the failed apply of " + r.plan.netns + " failed");
   if (!from_nothing) undo.dismiss();
-  st.set_owner(r.plan.netns, net.network_id);
+  // State files are written (and fsynced) only when they change: not on
+  // an unchanged re-apply.
+  if (owner != net.network_id) st.set_owner(r.plan.netns, net.network_id);
   Node eff = node;
   eff.mtu = effective_mtu(node, has_mesh(node, r));
   build(eff, r);
-  st.save_applied({net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu});
+  Applied now{net.network_id, net.version, r.plan.netns, node.id, net.raw, eff.mtu};
+  if (prev != now) st.save_applied(now);
   undo.dismiss();
   return eff.mtu;
 }

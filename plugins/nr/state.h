@@ -22,6 +22,7 @@ struct Applied {
   std::string node_id;
   nlohmann::json network;        // the object as applied
   std::optional<unsigned> mtu;   // of the NR's links, for the containers attached later
+  bool operator==(const Applied&) const = default;
 };
 
 struct AttachmentRecord {

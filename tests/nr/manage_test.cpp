@@ -1,6 +1,7 @@
 // Integration: the management subcommands (the 0-OS Networker contract) and
 // the NR's apply semantics (idempotent, converging, versioned, no clashes).
-// Nibbles used here: 0b30 (converge), 0b31 (name clash), 0b40 (management).
+// Nibbles used here: 0b30 (converge), 0b31 (name clash), 0b32 (re-created bridge), 0b33
+// (re-apply without zos-nft), 0b40 (management).
 #include <sys/stat.h>
 
 #include "common/sys/file.h"
@@ -149,6 +150,65 @@ TEST_CASE("nr: converge puts attached containers back on a re-created bridge", "
   CHECK(master_of(node, hveth) == nr_bridge(0x32));
   CHECK(ping(ns, router4(0x32)));
   CHECK(node.cni("DEL", conf, "conv2-1", ns).status == 0);
+}
+
+// An unchanged re-apply compares the tables with what it would load (the
+// chains' tags) and starts zos-nft only for what differs: with ZOS_NFT
+// pointing at /bin/false, every apply that would run it fails.
+TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or guard is loaded again",
+          "[nr][root][apply]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  std::string file = node.write_network(network("t-conv3", 0x33));
+  const std::map<std::string, std::string> no_nft{{"ZOS_NFT", "/bin/false"}};
+  auto apply = [&](const std::map<std::string, std::string>& env = {}) {
+    auto r = node.manage({"apply", file, "--node", kNodeId}, true, env);
+    NR_SHOW(r);
+    return r.status;
+  };
+  REQUIRE(apply(no_nft) != 0);  // the first apply loads the tables: /bin/false stops it
+  REQUIRE(apply() == 0);
+  auto conf = node.conf(file);
+  auto ns = node.container("c");
+  auto add = node.cni("ADD", conf, "conv3-1", ns);
+  NR_SHOW(add);
+  REQUIRE(add.status == 0);
+  REQUIRE(ping(ns, router4(0x33)));
+
+  CHECK(apply(no_nft) == 0);
+  CHECK(ping(ns, router4(0x33)));
+
+  // The guard's sets lost the port's elements: put back without zos-nft.
+  std::string in_node = "ip netns exec " + node.name() + " nft ";
+  REQUIRE(sh(in_node + "flush set bridge zos-guard mac") == 0);
+  CHECK_FALSE(ping(ns, router4(0x33)));
+  CHECK(apply(no_nft) == 0);
+  CHECK(ping(ns, router4(0x33)));
+
+  // A chain that is gone, or not the one this version makes, is loaded again.
+  std::string in_nr = "ip netns exec " + nr_netns(0x33) + " nft ";
+  for (const auto& [nft, chain] : {std::pair{in_nr, "inet zos-nr guard"}, std::pair{in_node, "bridge zos-guard forward"}}) {
+    INFO(chain);
+    REQUIRE(sh(nft + "flush chain " + chain + " && " + nft + "delete chain " + chain) == 0);
+    CHECK(apply(no_nft) != 0);
+    CHECK(apply() == 0);
+    CHECK(sh(nft + "list chain " + chain + " >/dev/null") == 0);
+  }
+  // A chain made by another script (its tag differs) is loaded again.
+  REQUIRE(sh(in_nr + "flush chain inet zos-nr input && " + in_nr + "delete chain inet zos-nr input && " + in_nr +
+             "add chain inet zos-nr input '{ type filter hook input priority filter; policy accept; comment \"zos 0\"; }'") == 0);
+  CHECK(apply(no_nft) != 0);
+  CHECK(apply() == 0);
+  CHECK(sh(in_nr + "list chain inet zos-nr input | grep -q 'policy drop'") == 0);
+  // A new version whose firewall is the same (one more NR elsewhere: only an
+  // exit's rules name the other NRs) loads nothing either.
+  auto net = network("t-conv3", 0x33, 2);
+  net["resources"].push_back({{"node_id", {{"id", "elsewhere"}}}, {"prefix", prefix(0x34)}, {"peers", json::array()}});
+  node.write_network(net);
+  CHECK(apply(no_nft) == 0);
+  CHECK(node.show()[0]["version"] == 2);
+  CHECK(ping(ns, router4(0x33)));
+  CHECK(node.cni("DEL", conf, "conv3-1", ns).status == 0);
 }
 
 TEST_CASE("nr: two networks whose NR names clash: the second is refused naming both", "[nr][root][apply]") {

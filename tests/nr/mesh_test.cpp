@@ -100,10 +100,13 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   // Applying again (converge) keeps the same link and process.
   auto before = pids_of("wg-0b90-0");
   auto index_before = index_of(nr_netns(0x90), "wg-0b90-0");
-  auto again = na.manage({"apply", fa, "--node", "node1"});
+  const std::map<std::string, std::string> info{{"ZOS_LOG_LEVEL", "info"}};
+  auto again = na.manage({"apply", fa, "--node", "node1"}, true, info);
   {
     ZOS_SHOW(again);
     CHECK(again.status == 0);
+    // Unchanged: nothing is sent to the device.
+    CHECK_THAT(again.err, Catch::Contains("1 peer(s)") && Catch::Contains("0 peer change(s) sent"));
   }
   CHECK(pids_of("wg-0b90-0") == before);
   CHECK(index_of(nr_netns(0x90), "wg-0b90-0") == index_before);
@@ -111,6 +114,18 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
 
   std::string pub_b = zos::wg::key_to_base64(zos::wg::public_key_of(kb));
   CHECK(wg_peers(nr_netns(0x90), "wg-0b90-0").find(pub_b) != std::string::npos);
+
+  // A peer changed behind zos-nr's back is sent again, alone.
+  REQUIRE(sh("/usr/bin/nsenter --net=/run/netns/" + nr_netns(0x90) + " wg set wg-0b90-0 peer " + pub_b +
+             " allowed-ips 10.11.145.0/24") == 0);
+  CHECK_FALSE(ping(a, b6));
+  auto healed = na.manage({"apply", fa, "--node", "node1"}, true, info);
+  {
+    NR_SHOW(healed);
+    CHECK(healed.status == 0);
+    CHECK_THAT(healed.err, Catch::Contains("1 peer change(s) sent"));
+  }
+  CHECK(ping_retry(a, b6));
 
   // Version 2 drops node B from A's peers: the peer and its routes go.
   json net2 = net;

@@ -152,7 +152,7 @@ Exec Node::plugin(const std::string& p, const std::string& cmd, const json& conf
   return run({"/usr/bin/nsenter", "--net=" + path(), p}, e, conf.dump());
 }
 
-Exec Node::manage(std::vector<std::string> args, bool with_data_dir) const {
+Exec Node::manage(std::vector<std::string> args, bool with_data_dir, const std::map<std::string, std::string>& env) const {
   std::vector<std::string> argv{"/usr/bin/nsenter", "--net=" + path(), bin("zos-nr")};
   argv.insert(argv.end(), args.begin(), args.end());
   if (with_data_dir) {
@@ -161,7 +161,9 @@ Exec Node::manage(std::vector<std::string> args, bool with_data_dir) const {
     argv.push_back("--public-namespace");
     argv.push_back(public_ns());
   }
-  return run(argv, tool_env());
+  auto e = tool_env();
+  for (const auto& [k, v] : env) e[k] = v;
+  return run(argv, e);
 }
 
 std::vector<std::string> Node::host_veths() const {

@@ -97,7 +97,9 @@ class Node {
               const std::string& netns = "", const std::string& ifname = "eth0",
               const std::map<std::string, std::string>& extra = {}) const;
   // Runs `zos-nr <args...> --data-dir <dataDir>` inside the node.
-  Exec manage(std::vector<std::string> args, bool with_data_dir = true) const;
+  // `env`: added to tool_env() (ZOS_NFT, ZOS_LOG_LEVEL).
+  Exec manage(std::vector<std::string> args, bool with_data_dir = true,
+              const std::map<std::string, std::string>& env = {}) const;
 
   // The environment a runtime gives the plugin.
   std::map<std::string, std::string> env(const std::string& cmd, const std::string& id, const std::string& netns,
