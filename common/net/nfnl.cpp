@@ -298,9 +298,8 @@ std::string chain_comment(const nlmsghdr* h) {
 }  // namespace
 
 std::vector<Chain> chain_list(uint8_t fam) {
-  Request req(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam);
   std::vector<Chain> out;
-  int err = exchange(req, [&](const nlmsghdr* h) {
+  int err = Socket().exchange(request(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam), [&](const nlmsghdr* h) {
     if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN)
       out.push_back({std::string(attr_string(h, NFTA_CHAIN_TABLE)), std::string(attr_string(h, NFTA_CHAIN_NAME)),
                      chain_comment(h)});

@@ -163,7 +163,7 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
   const std::map<std::string, std::string> no_nft{{"ZOS_NFT", "/bin/false"}};
   auto apply = [&](const std::map<std::string, std::string>& env = {}) {
     auto r = node.manage({"apply", file, "--node", kNodeId}, true, env);
-    NR_SHOW(r);
+    ZOS_SHOW(r);
     return r.status;
   };
   REQUIRE(apply(no_nft) != 0);  // the first apply loads the tables: /bin/false stops it
@@ -171,7 +171,7 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
   auto conf = node.conf(file);
   auto ns = node.container("c");
   auto add = node.cni("ADD", conf, "conv3-1", ns);
-  NR_SHOW(add);
+  ZOS_SHOW(add);
   REQUIRE(add.status == 0);
   REQUIRE(ping(ns, router4(0x33)));
 

@@ -121,7 +121,7 @@ TEST_CASE("nr: containers on two nodes reach each other through the WireGuard me
   CHECK_FALSE(ping(a, b6));
   auto healed = na.manage({"apply", fa, "--node", "node1"}, true, info);
   {
-    NR_SHOW(healed);
+    ZOS_SHOW(healed);
     CHECK(healed.status == 0);
     CHECK_THAT(healed.err, Catch::Contains("1 peer change(s) sent"));
   }
