@@ -19,15 +19,17 @@ namespace zos::test::nr {
 namespace {
 
 constexpr const char* kListener =
-    "import socket,sys\n"
+    "import os,socket,sys,time\n"
     "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
     "s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)\n"
     "s.bind(('::',int(sys.argv[1])))\n"
     "print('ready',flush=True)\n"
-    "s.settimeout(1.5)\n"
-    "try:\n"
-    "  while True: print(s.recvfrom(200)[0].decode(),flush=True)\n"
-    "except socket.timeout: pass\n";
+    "s.settimeout(0.1)\n"
+    "done,end=sys.argv[2],None\n"
+    "while end is None or time.time()<end:\n"
+    "  try: print(s.recvfrom(200)[0].decode(),flush=True)\n"
+    "  except socket.timeout: pass\n"
+    "  if end is None and os.path.exists(done): end=time.time()+1.0\n";
 
 constexpr const char* kSender =
     "import socket,sys,time\n"
@@ -49,12 +51,14 @@ std::string quote(const std::string& s) { return "'" + s + "'"; }
 std::vector<std::string> udp_arrivals(const std::string& at, int port, const std::vector<Udp>& sends,
                                       const std::string& dev) {
   TempDir tmp;
-  std::string out = tmp / "got", lis = tmp / "l.py", snd = tmp / "s.py";
+  // The listener stops 1 s after the senders are done (the file `done`), so
+  // a slow start of the senders on a loaded machine loses nothing.
+  std::string out = tmp / "got", lis = tmp / "l.py", snd = tmp / "s.py", done = tmp / "done";
   std::ofstream(lis) << kListener;
   std::ofstream(snd) << kSender;
-  Background listener("exec nsenter --net=" + at + " python3 -u " + lis + " " + std::to_string(port) + " >" + out +
+  Background listener("exec nsenter --net=" + at + " python3 -u " + lis + " " + std::to_string(port) + " " + done + " >" + out +
                       " 2>&1");
-  for (int i = 0; i < 50 && sh_out("cat " + out + " 2>/dev/null").find("ready") == std::string::npos; ++i)
+  for (int i = 0; i < 200 && sh_out("cat " + out + " 2>/dev/null").find("ready") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::vector<std::unique_ptr<Background>> senders;
   for (const auto& u : sends) {
@@ -73,6 +77,7 @@ std::vector<std::string> udp_arrivals(const std::string& at, int port, const std
                                                    " >/dev/null 2>&1"));
   }
   for (auto& s : senders) s->wait();
+  std::ofstream(done) << "";
   listener.wait();
   std::set<std::string> tags;
   std::istringstream in(sh_out("cat " + out));
