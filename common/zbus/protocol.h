@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/sys/json.h"
+
 namespace zos::zbus {
 
 struct ObjectId {
@@ -76,8 +78,11 @@ std::string pack_string(std::string_view s);
 std::string pack_nil();
 
 // Thrown by the argument readers below; the message says what was expected.
+// Messages quote what the caller sent (a key, a value), which may be any
+// bytes: the message is made valid UTF-8 here, once for every thrower, as
+// the reply must be.
 struct ArgumentError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit ArgumentError(std::string_view what) : std::runtime_error(sys::sanitize_utf8(what)) {}
 };
 
 // A msgpack str (or bin holding UTF-8) argument.

@@ -249,6 +249,24 @@ TEST_CASE("Go Network: a malformed field is refused by its Go path", "[zbus]") {
   }
 }
 
+TEST_CASE("Go Network: an error quoting a key that is not UTF-8 is still UTF-8", "[zbus]") {
+  // {NetID: "x", "\xff\xfe": 1, "\xff\xfe": 1}: the duplicate key is named
+  // in the error, which goes back to the caller in the reply (found by
+  // fuzz_go_network).
+  const char raw[] = "\x83\xa5NetID\xa1x\xa2\xff\xfe\x01\xa2\xff\xfe\x01";
+  const std::string b(raw, sizeof raw - 1);
+  auto oh = zbus::unpack_value(b);
+  REQUIRE(nr::is_go_network(oh.get()));
+  std::string msg;
+  try {
+    nr::go_network_json(oh.get());
+  } catch (const zbus::ArgumentError& e) {
+    msg = e.what();
+  }
+  CHECK(msg.find("appears twice") != std::string::npos);
+  CHECK(zbus::valid_utf8(msg));
+}
+
 TEST_CASE("the JSON-name form is not taken for the Go form", "[zbus]") {
   json j = {{"network_id", "zg"}, {"resources", json::array()}, {"PrefixZero", "10.0.0.0/16"}};
   auto oh = zbus::unpack_value(packed(j));
