@@ -1,5 +1,7 @@
 #include "common/sys/json_state.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -24,10 +26,17 @@ CorruptState::CorruptState(std::string p, std::string k)
     : JsonError(message(p, k)), path(std::move(p)), kept(std::move(k)) {}
 
 std::optional<nlohmann::json> read_json_state(const std::string& path) {
+  struct stat before {};
+  const bool seen = ::stat(path.c_str(), &before) == 0;
   auto text = read_file(path);
   if (!text) return std::nullopt;
   nlohmann::json j = parse_json_or_discarded(*text);
   if (!j.is_discarded() && j.is_object()) return j;
+  // Only the file that was read is moved aside: one a writer put in its
+  // place meanwhile (write_file_atomic renames a new inode in) is good.
+  struct stat now {};
+  if (seen && ::stat(path.c_str(), &now) == 0 && (now.st_ino != before.st_ino || now.st_dev != before.st_dev))
+    return read_json_state(path);
   std::string kept = path + ".corrupt-" + std::to_string(std::time(nullptr));
   if (std::rename(path.c_str(), kept.c_str()) != 0) {
     if (errno != ENOENT) throw_errno("moving the corrupt state file " + path + " aside");

@@ -184,7 +184,15 @@ void detach(const cni::Request& req, const Config& cfg) {
   std::string hname = host_veth_name(env.container_id, env.ifname);
   nl::Socket host;
   nl::delete_link(host, hname);  // takes the container end along
-  if (auto rec = st.attachment(hname))
+  // A corrupt record (moved aside and logged by State) must not stop the
+  // DEL: without it only the port's guard elements stay, matching nothing.
+  std::optional<AttachmentRecord> rec;
+  try {
+    rec = st.attachment(hname);
+  } catch (const cni::Error& e) {
+    spdlog::warn("DEL of {}: {}", hname, e.msg());
+  }
+  if (rec)
     if (auto port = guarded_port(*rec)) guard_remove(*port);
   // IPAM DEL needs no network object: it works when it is gone.
   Ipam(cfg.ipam_type, req).del(ipam_conf(req, nullptr, ""));

@@ -1,5 +1,6 @@
 #include "plugins/nr/state.h"
 
+#include "common/cni/env.h"
 #include "common/cni/error.h"
 #include "common/sys/json_state.h"
 
@@ -41,10 +42,19 @@ Applied applied_from(const json& j) {
 
 }  // namespace
 
+// The applied record's file. The id comes from a validated object, or from
+// a caller that only names it (zbus Namespace, `zos-nr namespace`): one that
+// is no network name ("../x", a NUL) never becomes a path.
+std::string State::network_file(const std::string& network_id) const {
+  if (!cni::valid_network_name(network_id))
+    throw cni::Error(cni::kInvalidConfig, "network id \"" + network_id + "\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  return dir_ + "/networks/" + network_id + ".json";
+}
+
 State::State(std::string data_dir) : dir_(std::move(data_dir) + "/nr") {}
 
 std::optional<Applied> State::applied(const std::string& network_id) const {
-  auto j = read_json(dir_ + "/networks/" + network_id + ".json");
+  auto j = read_json(network_file(network_id));
   if (!j) return std::nullopt;
   return applied_from(*j);
 }
@@ -63,11 +73,11 @@ void State::save_applied(const Applied& a) const {
   json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
             {"node_id", a.node_id},       {"network", a.network}};
   if (a.mtu) j["mtu"] = *a.mtu;
-  sys::write_file_atomic(dir_ + "/networks/" + a.network_id + ".json", j.dump(2) + "\n", 0600);
+  sys::write_file_atomic(network_file(a.network_id), j.dump(2) + "\n", 0600);
 }
 
 void State::remove_applied(const std::string& network_id) const {
-  sys::remove_if_exists(dir_ + "/networks/" + network_id + ".json");
+  sys::remove_if_exists(network_file(network_id));
 }
 
 std::optional<std::string> State::owner(const std::string& netns) const {

@@ -60,6 +60,8 @@ class State {
   sys::FileLock lock(const std::string& netns, sys::FileLock::Mode mode) const;
 
  private:
+  // cni::Error(7) for an id that is no network name.
+  std::string network_file(const std::string& network_id) const;
   std::string dir_;
 };
 

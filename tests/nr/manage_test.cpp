@@ -154,19 +154,33 @@ TEST_CASE("nr: converge puts attached containers back on a re-created bridge", "
 
 // An unchanged re-apply compares the tables with what it would load (the
 // chains' tags) and starts zos-nft only for what differs: with ZOS_NFT
-// pointing at /bin/false, every apply that would run it fails.
+// pointing at a fake that leaves a mark and fails, every apply that would
+// run it fails and is seen to have run it.
 TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or guard is loaded again",
           "[nr][root][apply]") {
   ZOS_REQUIRE_ROOT();
   Node node;
   std::string file = node.write_network(network("t-conv3", 0x33));
-  const std::map<std::string, std::string> no_nft{{"ZOS_NFT", "/bin/false"}};
+  // ZOS_NFT: a zos-nft that leaves a mark and fails, so each apply says
+  // whether it started one (not only whether it failed).
+  TempDir tmp;
+  const std::string fake = tmp / "nft", mark = tmp / "ran";
+  zos::sys::write_file_atomic(fake, "#!/bin/sh\ntouch " + mark + "\nexit 1\n", 0755);
+  const std::map<std::string, std::string> no_nft{{"ZOS_NFT", fake}};
   auto apply = [&](const std::map<std::string, std::string>& env = {}) {
     auto r = node.manage({"apply", file, "--node", kNodeId}, true, env);
     ZOS_SHOW(r);
     return r.status;
   };
-  REQUIRE(apply(no_nft) != 0);  // the first apply loads the tables: /bin/false stops it
+  // 0 when the apply succeeded without starting zos-nft; 1 when it started
+  // one and failed for it; -1 for anything else.
+  auto apply_no_nft = [&] {
+    zos::sys::remove_if_exists(mark);
+    int rc = apply(no_nft);
+    bool ran = zos::sys::read_file(mark).has_value();
+    return rc == 0 && !ran ? 0 : rc != 0 && ran ? 1 : -1;
+  };
+  REQUIRE(apply_no_nft() == 1);  // the first apply loads the tables: the fake stops it
   REQUIRE(apply() == 0);
   auto conf = node.conf(file);
   auto ns = node.container("c");
@@ -175,14 +189,14 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
   REQUIRE(add.status == 0);
   REQUIRE(ping(ns, router4(0x33)));
 
-  CHECK(apply(no_nft) == 0);
+  CHECK(apply_no_nft() == 0);
   CHECK(ping(ns, router4(0x33)));
 
   // The guard's sets lost the port's elements: put back without zos-nft.
   std::string in_node = "ip netns exec " + node.name() + " nft ";
   REQUIRE(sh(in_node + "flush set bridge zos-guard mac") == 0);
   CHECK_FALSE(ping(ns, router4(0x33)));
-  CHECK(apply(no_nft) == 0);
+  CHECK(apply_no_nft() == 0);
   CHECK(ping(ns, router4(0x33)));
 
   // A chain that is gone, or not the one this version makes, is loaded again.
@@ -190,14 +204,14 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
   for (const auto& [nft, chain] : {std::pair{in_nr, "inet zos-nr guard"}, std::pair{in_node, "bridge zos-guard forward"}}) {
     INFO(chain);
     REQUIRE(sh(nft + "flush chain " + chain + " && " + nft + "delete chain " + chain) == 0);
-    CHECK(apply(no_nft) != 0);
+    CHECK(apply_no_nft() == 1);
     CHECK(apply() == 0);
     CHECK(sh(nft + "list chain " + chain + " >/dev/null") == 0);
   }
   // A chain made by another script (its tag differs) is loaded again.
   REQUIRE(sh(in_nr + "flush chain inet zos-nr input && " + in_nr + "delete chain inet zos-nr input && " + in_nr +
              "add chain inet zos-nr input '{ type filter hook input priority filter; policy accept; comment \"zos 0\"; }'") == 0);
-  CHECK(apply(no_nft) != 0);
+  CHECK(apply_no_nft() == 1);
   CHECK(apply() == 0);
   CHECK(sh(in_nr + "list chain inet zos-nr input | grep -q 'policy drop'") == 0);
   // A new version whose firewall is the same (one more NR elsewhere: only an
@@ -205,7 +219,7 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
   auto net = network("t-conv3", 0x33, 2);
   net["resources"].push_back({{"node_id", {{"id", "elsewhere"}}}, {"prefix", prefix(0x34)}, {"peers", json::array()}});
   node.write_network(net);
-  CHECK(apply(no_nft) == 0);
+  CHECK(apply_no_nft() == 0);
   CHECK(node.show()[0]["version"] == 2);
   CHECK(ping(ns, router4(0x33)));
   CHECK(node.cni("DEL", conf, "conv3-1", ns).status == 0);

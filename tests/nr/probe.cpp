@@ -60,6 +60,9 @@ std::vector<std::string> udp_arrivals(const std::string& at, int port, const std
                       " 2>&1");
   for (int i = 0; i < 200 && sh_out("cat " + out + " 2>/dev/null").find("ready") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Without a listener every "did not arrive" check would pass.
+  if (sh_out("cat " + out + " 2>/dev/null").find("ready") == std::string::npos)
+    throw std::runtime_error("the UDP listener in " + at + " did not start: " + sh_out("cat " + out + " 2>&1"));
   std::vector<std::unique_ptr<Background>> senders;
   for (const auto& u : sends) {
     // A borrowed address goes again after the send (it would win the

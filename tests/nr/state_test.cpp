@@ -62,3 +62,18 @@ TEST_CASE("nr state: a corrupt record is reported, kept aside, and hides no othe
     CHECK(st.attachments().size() == 1);  // the kept copy is not listed
   }
 }
+
+TEST_CASE("nr state: a network id that is no network name never becomes a path", "[nr][state]") {
+  test::TempDir d;
+  nr::State st(d.path());
+  // A file the id would reach from nr/networks/ if it were a path: it must
+  // stay as it is (a corrupt-looking read would move it aside).
+  sys::write_file_atomic(d / "x.json", "not json");
+  for (const std::string& id : std::vector<std::string>{"../../x", std::string("a\0b", 3), ".hidden", ""}) {
+    INFO(id);
+    CHECK(test::code_of([&] { st.applied(id); }) == cni::kInvalidConfig);
+    CHECK(test::code_of([&] { st.remove_applied(id); }) == cni::kInvalidConfig);
+  }
+  CHECK(sys::read_file(d / "x.json") == std::optional<std::string>("not json"));
+  CHECK_FALSE(st.applied("net-a"));
+}

@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
                  "zos-nr runs it when it applies an NR's firewall.\n";
     return 0;
   }
+  if (argc > 2 || (argc == 2 && !list)) {
+    std::fprintf(stderr, "zos-nft: unknown argument %s (usage: zos-nft [--list] < script.nft)\n", argv[argc - 1]);
+    return 2;
+  }
   std::string script((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
   if (!ctx) {
