@@ -144,9 +144,15 @@ ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string
     r.timed_out = true;
     ::kill(-pid, SIGKILL);
   }
+  if (opts.timeout) {
+    // A grandchild may still hold the group: end it while the child is a
+    // zombie (WNOWAIT), so its pid, the group's id, cannot have been reused.
+    siginfo_t info{};
+    check("waitid " + argv[0], [&] { return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT); });
+    ::kill(-pid, SIGKILL);
+  }
   int st = 0;
   check("waitpid " + argv[0], [&] { return ::waitpid(pid, &st, 0); });
-  if (opts.timeout) ::kill(-pid, SIGKILL);  // a grandchild may still hold the group
   r.status = r.timed_out ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
 }
