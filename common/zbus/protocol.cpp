@@ -61,11 +61,7 @@ json to_json(const msgpack::object& o, const std::string& where) {
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
-// Every string of a reply is valid UTF-8 (Python and Go clients decode them
-// as text), whatever a message quotes of what the caller sent.
 void put_str(Packer& pk, std::string_view s) {
-  std::string fixed;
-  if (!valid_utf8(s)) s = fixed = sys::sanitize_utf8(s);
   pk.pack_str(static_cast<uint32_t>(s.size()));
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
