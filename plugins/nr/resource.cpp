@@ -167,12 +167,15 @@ void build(const Node& node, const Resource& r) {
         if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
         attached.push_back(std::move(a));
       }
-    if (guard_loaded()) guard_add(ports);
-    else nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    // Into a namespace without our tables the scripts go without their
+    // replacing deletes (fresh_script: no grace period to wait for).
+    auto script = [](Loaded state, const std::string& s) { return state == Loaded::kAbsent ? fresh_script(s) : s; };
+    if (auto g = guard_state(); g == Loaded::kCurrent) guard_add(ports);
+    else nft::run(script(g, bridge_guard_script(ports)), -1, node.cni_path);
     reattach_containers(host, plan, attached);
     auto spec = firewall_spec(plan, r.net, r.nr);
-    if (!sys::in_netns(nsfd.get(), [&] { return firewall_loaded(spec); }))
-      nft::run(firewall_script(spec), nsfd.get(), node.cni_path);
+    if (auto f = sys::in_netns(nsfd.get(), [&] { return firewall_state(spec); }); f != Loaded::kCurrent)
+      nft::run(script(f, firewall_script(spec)), nsfd.get(), node.cni_path);
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
