@@ -8,6 +8,7 @@
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
+#include "common/log/phases.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
 #include "common/net/nfnl.h"
@@ -145,16 +146,20 @@ void build(const Node& node, const Resource& r) {
   const auto& plan = r.plan;
   // The key first: an unusable one (a box sealed to another node) stops the
   // apply before anything is built.
+  log::Phases phases("build " + plan.netns);
   const auto key = own_private_key(node, r);
+  phases.lap("key");
   nl::Socket host;
   sys::create_named_netns(plan.netns);
   sys::fault_point("nr-after-netns");
   sys::Fd nsfd = sys::open_netns(plan.netns);
   setup_namespace(plan, nsfd.get());
+  phases.lap("namespace");
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
   sys::fault_point("nr-after-router");
+  phases.lap("links");
   try {
     // The bridge guard first: a re-attached port sends only what it may.
     // Tables already made by the scripts this apply would run (their chain
@@ -173,15 +178,18 @@ void build(const Node& node, const Resource& r) {
     if (auto g = guard_state(); g == Loaded::kCurrent) guard_add(ports);
     else nft::run(script(g, bridge_guard_script(ports)), -1, node.cni_path);
     reattach_containers(host, plan, attached);
+    phases.lap("guard");
     auto spec = firewall_spec(plan, r.net, r.nr);
     if (auto f = sys::in_netns(nsfd.get(), [&] { return firewall_state(spec); }); f != Loaded::kCurrent)
       nft::run(script(f, firewall_script(spec)), nsfd.get(), node.cni_path);
+    phases.lap("firewall");
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
   sys::fault_point("nr-after-firewall");
   apply_mesh(node, r, key, nsfd.get());
   apply_exit(node, r, nsfd.get());
+  phases.lap("mesh");
 }
 
 // The NR's kernel objects: WireGuard, router veth, bridge, namespace (and
