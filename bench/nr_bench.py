@@ -153,6 +153,7 @@ class Bench:
             "ipam": {"type": "host-local", "dataDir": self.ref_data,
                      "ranges": [[{"subnet": REF_SUBNET}]], "routes": [{"dst": "0.0.0.0/0"}]}})
         self.node_made = False
+        self.others = []         # --cold-nrs: network files of the other NRs
 
     @staticmethod
     def nibble(prefix):
@@ -219,9 +220,10 @@ class Bench:
         if name in self.netns:
             self.netns.remove(name)
 
-    def cni(self, kind, cmd, ns, cid):
+    def cni(self, kind, cmd, ns, cid, extra_env=None):
         env = {"CNI_COMMAND": cmd, "CNI_CONTAINERID": cid, "CNI_NETNS": "/run/netns/" + ns,
                "CNI_IFNAME": "eth0"}
+        env.update(extra_env or {})
         if kind == "zos":
             env["CNI_PATH"] = self.bin
             plugin, conf = os.path.join(self.bin, "zos-nr"), self.zos_conf
@@ -260,14 +262,33 @@ class Bench:
         self.check(self.run([self.ip, "link", "set", FLOOR_BRIDGE, "up"]), "floor bridge up")
 
     def cold(self, res):
-        """First ADD that builds the NR (netns, bridge, router, firewall); reference: no bridge yet."""
+        """First ADD that builds the NR (netns, bridge, router, firewall); reference: no bridge yet.
+        With --cold-nrs K, again once K other NRs are on the node (how the build grows with them)."""
+        self.cold_samples(res, "")
+        if self.a.cold_nrs:
+            for i in range(self.a.cold_nrs):
+                net = dict(self.net, network_id="other%d" % i)
+                net["resources"] = [dict(net["resources"][0], prefix="2a02:1802:5e:%x::/64" % (0xd00 + i))]
+                path = os.path.join(self.tmp, "other%d.json" % i)
+                with open(path, "w") as f:
+                    json.dump(net, f)
+                self.others.append(path)
+                self.zos_manage("apply", path, "--node", "node1")
+            self.cold_samples(res, "_nrs")
+
+    def cold_samples(self, res, suffix):
         for k in range(self.a.cold):
             order = ("zos", "ref") if k % 2 == 0 else ("ref", "zos")
             for kind in order:
                 ns = self.new_container()
-                cid = "cold-%s-%d" % (kind, k)
-                s = self.cni(kind, "ADD", ns, cid)
-                res.setdefault(kind + "_cold", []).append(s)
+                cid = "cold-%s-%d%s" % (kind, k, suffix)
+                # zos-nr logs the wall time of each step of the build and of the ADD at debug level
+                # (common/log/phases.h): the breakdown of the cold ADD.
+                s = self.cni(kind, "ADD", ns, cid, {"ZOS_LOG_LEVEL": "debug"} if kind == "zos" else None)
+                res.setdefault(kind + "_cold" + suffix, []).append(s)
+                ph = cold_phases(s) if kind == "zos" else None
+                if ph:
+                    res.setdefault("cold_phases" + suffix, []).append(ph)
                 self.cni(kind, "DEL", ns, cid)
                 self.drop_container(ns)
                 if kind == "zos":
@@ -337,6 +358,10 @@ class Bench:
                 pass
             self.sh(self.ip, "netns", "del", self.nr_netns, ok=True)
             self.sh(self.ip, "netns", "del", self.node, ok=True)  # takes bridges and host veths along
+        for path in self.others:  # --cold-nrs: their namespaces are not the node's
+            with open(path) as f:
+                nib = self.nibble(json.load(f)["resources"][0]["prefix"])
+            self.sh(self.ip, "netns", "del", "net-%s-%d" % (nib, self.a.alloc), ok=True)
         # Any container netns of this run that escaped the bookkeeping.
         if os.path.isdir("/run/netns"):
             for name in os.listdir("/run/netns"):
@@ -365,6 +390,56 @@ def fmt(v, field):
     if field == "rss":
         return "%.1f MiB" % (v / 1024.0)
     return "%.2f ms" % (v * 1000.0)
+
+
+COLD_PHASES = ("namespace", "links", "guard", "firewall", "attach")
+# Printed after those: the rest of the apply (locks, state files and their fsyncs, the key,
+# the mesh: the "apply" lap less the build's steps above) and of the process (spawn, exec,
+# config, result, exit: the wall time outside the "apply" and "attach" laps).
+COLD_REST = ("apply other", "process other")
+
+
+def cold_phases(s):
+    """A cold ADD's seconds per step, from its "phases" debug lines (common/log/phases.h):
+    the build's namespace (netns, lo, sysctls), links (bridge, router veth), guard (the
+    bridge guard's sets), firewall (the wait for the NR's tables after those: zos-nft loads
+    them beside the links, resource.cpp) and the ADD's attach. None
+    for a zos-nr that logs no phases (older than the breakdown)."""
+    got = {}
+    for line in s.err.decode(errors="replace").splitlines():
+        at = line.find(" phases ")
+        if at < 0:
+            continue
+        words = line[at:].split(":", 1)[1].split()
+        for name, ms in zip(words[0::3], words[1::3]):
+            got[name] = got.get(name, 0.0) + float(ms) / 1000.0
+    if not all(p in got for p in COLD_PHASES + ("apply",)):
+        return None
+    out = {p: got[p] for p in COLD_PHASES}
+    out["apply other"] = got["apply"] - sum(out[p] for p in COLD_PHASES if p != "attach")
+    out["process other"] = s.wall - got["apply"] - got["attach"]
+    return out
+
+
+def cold_breakdown(res, suffix="", what=""):
+    """Median and mean per phase; the phases of each sample add up to its wall time, so the
+    means add up to the mean total (the medians need not)."""
+    ph = res.get("cold_phases" + suffix, [])
+    if not ph:
+        return
+    zs = res["zos_cold" + suffix]
+    z, r = stat(zs, "wall"), stat(res["ref_cold" + suffix], "wall")
+    zm = statistics.mean(s.wall for s in zs)
+    print("cold ADD%s breakdown over %d samples (ZOS_LOG_LEVEL=debug, common/log/phases.h):" % (what, len(ph)))
+    print("| phase | zos p50 | zos mean | share of the mean |")
+    print("|---|---|---|---|")
+    for p in COLD_PHASES + COLD_REST:
+        xs = [x[p] for x in ph]
+        print("| %s | %.2f ms | %.2f ms | %.0f%% |" % (p, pct(xs, 50) * 1000, statistics.mean(xs) * 1000,
+                                                      100 * statistics.mean(xs) / zm))
+    print("| total | %.2f ms | %.2f ms | reference p50 %.2f ms (%.2fx) |" % (z * 1000, zm * 1000, r * 1000,
+                                                                          z / r if r else float("nan")))
+    print()
 
 
 def report(res, args, nsenter_cost):
@@ -396,6 +471,11 @@ def report(res, args, nsenter_cost):
         row("cold ADD wall p50 (vs ref, new bridge)", "wall", res["zos_cold"], res["ref_cold"], None)
         row("cold ADD CPU p50 (vs ref, new bridge)", "cpu", res["zos_cold"], res["ref_cold"], None)
         row("cold ADD peak RSS max (vs ref)", "rss", res["zos_cold"], res["ref_cold"], None, 100)
+    if res.get("zos_cold_nrs"):
+        k = args.cold_nrs
+        row("cold ADD wall p50, %d other NRs (vs ref)" % k, "wall", res["zos_cold_nrs"], res["ref_cold_nrs"], None)
+        row("cold ADD wall p50, %d other NRs (vs none)" % k, "wall", res["zos_cold_nrs"], res["zos_cold"], None)
+        row("cold ADD CPU p50, %d other NRs (vs none)" % k, "cpu", res["zos_cold_nrs"], res["zos_cold"], None)
     fill = res.get("fill_add", [])
     if len(fill) >= 20:
         row("ADD #%d-%d vs #1-10 wall p50" % (len(fill) - 9, len(fill)), "wall", fill[-10:], fill[:10], 1.2)
@@ -412,6 +492,8 @@ def report(res, args, nsenter_cost):
     for r in rows:
         print("| " + " | ".join(r) + " |")
     print()
+    cold_breakdown(res)
+    cold_breakdown(res, "_nrs", ", %d other NRs on the node," % args.cold_nrs)
     print("floor: bench/floor_add.c, one static libnl process (veth into the container + IPv6 off + master + up;"
           " container: addresses + up + default routes) / link del")
     print("CPU = ru_utime+ru_stime of wait4 (process + waited children); RSS = ru_maxrss of wait4")
@@ -423,6 +505,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, default=50, help="warm samples per plugin (default 50)")
     p.add_argument("--cold", type=int, default=3, help="cold ADD samples (default 3)")
+    p.add_argument("--cold-nrs", type=int, default=0,
+                   help="cold ADD samples again with this many other NRs on the node (default 0 = skip)")
     p.add_argument("--fill", type=int, default=250, help="containers in the fill test (default 250, 0 = skip)")
     p.add_argument("--quick", action="store_true", help="N=10, 2 cold, no fill (CI)")
     p.add_argument("--bin", default=os.path.join(ROOT, "build-bench", "bin"),
@@ -471,7 +555,7 @@ def main():
         rc = report(res, a, nsenter_cost)
         if a.raw:
             with open(a.raw, "w") as f:
-                json.dump({k: [[s.wall, s.cpu, s.rss] for s in v] for k, v in res.items()}, f)
+                json.dump({k: v if k.startswith("cold_phases") else [[s.wall, s.cpu, s.rss] for s in v] for k, v in res.items()}, f)
     except KeyboardInterrupt:
         print("\nnr_bench: interrupted, cleaning up", file=sys.stderr)
         rc = 130

@@ -75,6 +75,7 @@ class Socket {
   // `each`. Returns 0 or the kernel's error (positive errno).
   int exchange(Msg m, const std::function<void(const nlmsghdr*)>& each) {
     each_ = &each;
+    done_ = false;
     if (int rc = nl_send_auto(sk_, m.get()); rc < 0) nl_fail("send", rc);
     return receive([this] { return done_; });
   }
@@ -299,12 +300,26 @@ std::string chain_comment(const nlmsghdr* h) {
 
 std::vector<Chain> chain_list(uint8_t fam) {
   std::vector<Chain> out;
-  int err = Socket().exchange(request(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam), [&](const nlmsghdr* h) {
+  Socket sk;
+  int err = sk.exchange(request(NFT_MSG_GETCHAIN, NLM_F_DUMP, fam), [&](const nlmsghdr* h) {
     if ((h->nlmsg_type & 0xff) == NFT_MSG_NEWCHAIN)
       out.push_back({std::string(attr_string(h, NFTA_CHAIN_TABLE)), std::string(attr_string(h, NFTA_CHAIN_NAME)),
                      chain_comment(h)});
   });
   if (err != 0) sys::throw_errno("nfnetlink list chains", err);
+  // The rules come in chain order: the last chain matched is most often
+  // the next one's.
+  size_t at = 0;
+  err = sk.exchange(request(NFT_MSG_GETRULE, NLM_F_DUMP, fam), [&](const nlmsghdr* h) {
+    if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWRULE) return;
+    auto table = attr_string(h, NFTA_RULE_TABLE), chain = attr_string(h, NFTA_RULE_CHAIN);
+    for (size_t n = 0; n < out.size(); ++n, at = (at + 1) % out.size())
+      if (out[at].name == chain && out[at].table == table) {
+        ++out[at].rules;
+        break;
+      }
+  });
+  if (err != 0) sys::throw_errno("nfnetlink list rules", err);
   return out;
 }
 

@@ -28,11 +28,14 @@ std::vector<std::string> chains(uint8_t family, std::string_view name);
 std::vector<std::string> chains(std::string_view family_and_name);
 
 // Every chain of `family` (all its tables, one dump) with the comment nft
-// gave it (`comment "..."`, libnftnl's user data; "" when none).
+// gave it (`comment "..."`, libnftnl's user data; "" when none) and the
+// number of rules it holds (a second dump, of the family's rules: a chain
+// flushed by hand keeps its comment, not its rules).
 struct Chain {
   std::string table;
   std::string name;
   std::string comment;
+  size_t rules = 0;
 };
 std::vector<Chain> chain_list(uint8_t family);
 

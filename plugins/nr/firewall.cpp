@@ -88,11 +88,34 @@ std::string tag_chains(const std::string& script, const std::string& tag) {
 
 std::string chain_tag(const std::string& script) { return "zos " + crypto::digest_hex(script); }
 
-bool chains_tagged(const std::vector<nfnl::Chain>& have, std::string_view table, const std::vector<std::string>& want,
+std::vector<ChainShape> chain_shapes(const std::string& script) {
+  std::vector<ChainShape> out;
+  std::string table;
+  bool in_chain = false;
+  size_t at = 0;
+  for (size_t nl; (nl = script.find('\n', at)) != std::string::npos; at = nl + 1) {
+    std::string_view line(script.data() + at, nl - at);
+    if (line.starts_with("table ") && line.ends_with(" {")) {
+      table = line.substr(6, line.size() - 8);
+    } else if (line.starts_with("  chain ") && line.ends_with(" {")) {
+      out.push_back({table, std::string(line.substr(8, line.size() - 10)), 0});
+      in_chain = true;
+    } else if (line == "  }") {
+      in_chain = false;
+    } else if (in_chain && !line.starts_with("    type ") && !line.starts_with("    comment ")) {
+      ++out.back().rules;
+    }
+  }
+  return out;
+}
+
+bool chains_tagged(const std::vector<nfnl::Chain>& have, const std::string& table, const std::vector<ChainShape>& want,
                    const std::string& tag) {
-  return std::all_of(want.begin(), want.end(), [&](const std::string& c) {
-    return std::any_of(have.begin(), have.end(),
-                       [&](const nfnl::Chain& h) { return h.table == table && h.name == c && h.comment == tag; });
+  const std::string name = table.substr(table.find(' ') + 1);
+  return std::all_of(want.begin(), want.end(), [&](const ChainShape& c) {
+    return c.table != table || std::any_of(have.begin(), have.end(), [&](const nfnl::Chain& h) {
+             return h.table == name && h.name == c.chain && h.comment == tag && h.rules == c.rules;
+           });
   });
 }
 
@@ -161,12 +184,6 @@ std::string firewall_untagged(const FirewallSpec& s) {
   return out;
 }
 
-// "inet zos-nr" -> (family, "zos-nr").
-std::pair<uint8_t, std::string> split_table(const std::string& spec) {
-  auto sp = spec.find(' ');
-  return {nfnl::family(spec.substr(0, sp)), spec.substr(sp + 1)};
-}
-
 }  // namespace
 
 std::string firewall_script(const FirewallSpec& s) {
@@ -174,16 +191,41 @@ std::string firewall_script(const FirewallSpec& s) {
   return tag_chains(body, chain_tag(body));
 }
 
-bool firewall_loaded(const FirewallSpec& s) {
-  auto tag = chain_tag(firewall_untagged(s));
+Loaded firewall_state(const FirewallSpec& s) {
+  const auto body = firewall_untagged(s);
+  const auto tag = chain_tag(body);
+  const auto want = chain_shapes(body);
   auto tables = firewall_tables(s);
-  for (auto& t : tables) {
-    if (t.table == kFilterTable) t.chains.push_back("guard");
-    auto [fam, name] = split_table(t.table);
-    if (!chains_tagged(nfnl::chain_list(fam), name, t.chains, tag)) return false;
-  }
+  bool current = std::all_of(tables.begin(), tables.end(), [&](const FirewallTable& t) {
+    return chains_tagged(nfnl::chain_list(nfnl::family(t.table.substr(0, t.table.find(' ')))), t.table, want, tag);
+  });
   // No NAT asked: none may be left from an older version.
-  return tables.size() > 1 || !nfnl::table_exists(kNatTable);
+  bool nat_left = tables.size() == 1 && nfnl::table_exists(kNatTable);
+  if (current && !nat_left) return Loaded::kCurrent;
+  return nat_left || nfnl::table_exists(kFilterTable) || nfnl::table_exists(kNatTable) ? Loaded::kOther
+                                                                                       : Loaded::kAbsent;
+}
+
+std::string fresh_script(const std::string& script) {
+  std::vector<std::string_view> lines;
+  size_t at = 0;
+  for (size_t nl; (nl = script.find('\n', at)) != std::string::npos; at = nl + 1)
+    lines.emplace_back(script.data() + at, nl + 1 - at);
+  std::vector<bool> drop(lines.size(), false);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (!lines[i].starts_with("delete ")) continue;
+    drop[i] = true;
+    const std::string add = "add " + std::string(lines[i].substr(7));
+    for (size_t j = i; j-- > 0;)
+      if (!drop[j] && lines[j] == add) {
+        drop[j] = true;
+        break;
+      }
+  }
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (!drop[i]) out += lines[i];
+  return out + script.substr(at);
 }
 
 }  // namespace zos::nr

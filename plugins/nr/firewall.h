@@ -41,10 +41,20 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
 // the digest of the script as its comment (chain_tag), so a re-apply can
 // tell, over nfnetlink, that the tables are what it would load.
 std::string firewall_script(const FirewallSpec& spec);
-// True when the current namespace holds exactly the tables and chains
-// firewall_script(spec) makes, made by that script (the tags): a re-apply
-// then starts no zos-nft. Tables edited by hand under our tags are not seen.
-bool firewall_loaded(const FirewallSpec& spec);
+// What a script would find in the current namespace: exactly the chains
+// it makes, made by it (their tags and rule counts: a re-apply then starts
+// no zos-nft; rules edited by hand in place are not seen), none of its
+// tables (a cold build: fresh_script() is enough), or something else.
+enum class Loaded { kCurrent, kAbsent, kOther };
+Loaded firewall_state(const FirewallSpec& spec);
+
+// `script` without its "add X" / "delete X" pairs (X a table or a chain),
+// for a namespace that has none of them. Deleting a table or chain, even one
+// made in the same transaction, makes the kernel free it after an RCU grace
+// period, and the helper's socket close waits for that (nf_tables' handler of
+// the socket's release flushes the destroy work): 10-40 ms on the cold ADD,
+// against nothing for a script that only adds.
+std::string fresh_script(const std::string& script);
 
 // Tags for nftables scripts whose chains say what made them: "zos <digest
 // of the untagged script>", and the script with a `comment` of `tag` in
@@ -60,8 +70,19 @@ struct FirewallTable {
   std::vector<std::string> chains;
 };
 std::vector<FirewallTable> firewall_tables(const FirewallSpec& spec);
-// True when every chain of `want` is in table `table` of `have` with `tag`.
-bool chains_tagged(const std::vector<nfnl::Chain>& have, std::string_view table, const std::vector<std::string>& want,
+// The chains an (untagged) script's "table <family> <name> {" blocks
+// make, each with its number of rules (the lines of its block but the
+// `type` and `comment` ones).
+struct ChainShape {
+  std::string table;  // "inet zos-nr"
+  std::string chain;
+  size_t rules = 0;
+};
+std::vector<ChainShape> chain_shapes(const std::string& script);
+// True when every chain of `want` of table `table` ("inet zos-nr") is in
+// `have` (name without the family) with `tag` and as many rules: a chain
+// flushed or cut by hand keeps its tag, not its rules.
+bool chains_tagged(const std::vector<nfnl::Chain>& have, const std::string& table, const std::vector<ChainShape>& want,
                    const std::string& tag);
 
 }  // namespace zos::nr

@@ -107,9 +107,11 @@ std::string bridge_guard_script(const std::vector<GuardedPort>& ports) {
   return out + tag_chains(chains, chain_tag(chains));
 }
 
-bool guard_loaded() {
-  return chains_tagged(nfnl::chain_list(nfnl::family("bridge")), kGuardName, {"input", "forward"},
-                       chain_tag(guard_chains()));
+Loaded guard_state() {
+  const auto chains = guard_chains();
+  if (chains_tagged(nfnl::chain_list(nfnl::family("bridge")), kGuardTable, chain_shapes(chains), chain_tag(chains)))
+    return Loaded::kCurrent;
+  return nfnl::table_exists(kGuardTable) ? Loaded::kOther : Loaded::kAbsent;
 }
 
 void guard_add(const std::vector<GuardedPort>& ports) {

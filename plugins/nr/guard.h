@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/ip/ip.h"
+#include "plugins/nr/firewall.h"
 #include "plugins/nr/state.h"
 
 namespace zos::nr {
@@ -42,9 +43,10 @@ std::optional<GuardedPort> guarded_port(const AttachmentRecord& rec);
 // are (re)put in the sets (an NR's attached containers, on apply).
 std::string bridge_guard_script(const std::vector<GuardedPort>& ports);
 
-// True when the table's chains are the ones bridge_guard_script() makes
-// (their tags, firewall.h): a re-apply then only puts its ports in the sets.
-bool guard_loaded();
+// kCurrent when the table's chains are the ones bridge_guard_script()
+// makes (their tags and rule counts, firewall.h): a re-apply then only puts
+// its ports in the sets; kAbsent when there is no such table.
+Loaded guard_state();
 // Lets the ports send from their addresses (one nfnetlink transaction) /
 // stops one (in the current namespace).
 void guard_add(const std::vector<GuardedPort>& ports);

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
+#include "common/log/phases.h"
 #include "common/net/addr.h"
 #include "common/net/link.h"
 #include "common/net/nfnl.h"
@@ -141,20 +143,43 @@ void reattach_containers(nl::Socket& host, const model::Plan& plan, const std::v
   }
 }
 
+// Into a namespace without our tables a script goes without its replacing
+// deletes (fresh_script: no grace period to wait for).
+std::string script_for(Loaded state, const std::string& script) {
+  return state == Loaded::kAbsent ? fresh_script(script) : script;
+}
+
+// The NR's tables, unless they are current (their chains' tags and rule
+// counts).
+void load_firewall(const Node& node, const Resource& r, int nsfd) {
+  auto spec = firewall_spec(r.plan, r.net, r.nr);
+  if (auto f = sys::in_netns(nsfd, [&] { return firewall_state(spec); }); f != Loaded::kCurrent)
+    nft::run(script_for(f, firewall_script(spec)), nsfd, node.cni_path);
+}
+
 void build(const Node& node, const Resource& r) {
   const auto& plan = r.plan;
   // The key first: an unusable one (a box sealed to another node) stops the
   // apply before anything is built.
+  log::Phases phases("build " + plan.netns);
   const auto key = own_private_key(node, r);
+  phases.lap("key");
   nl::Socket host;
   sys::create_named_netns(plan.netns);
   sys::fault_point("nr-after-netns");
   sys::Fd nsfd = sys::open_netns(plan.netns);
   setup_namespace(plan, nsfd.get());
+  phases.lap("namespace");
+  // The NR's tables are loaded while the links are made: zos-nft (a process
+  // and libnftables, most of a cold build's CPU) runs on another core. Its
+  // rules name the links; they need not exist yet. Waited for below, or by
+  // the future's destructor when a link step throws (before the undo).
+  auto firewall = std::async(std::launch::async, [&] { load_firewall(node, r, nsfd.get()); });
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
   sys::fault_point("nr-after-router");
+  phases.lap("links");
   try {
     // The bridge guard first: a re-attached port sends only what it may.
     // Tables already made by the scripts this apply would run (their chain
@@ -167,18 +192,19 @@ void build(const Node& node, const Resource& r) {
         if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
         attached.push_back(std::move(a));
       }
-    if (guard_loaded()) guard_add(ports);
-    else nft::run(bridge_guard_script(ports), -1, node.cni_path);
+    if (auto g = guard_state(); g == Loaded::kCurrent) guard_add(ports);
+    else nft::run(script_for(g, bridge_guard_script(ports)), -1, node.cni_path);
     reattach_containers(host, plan, attached);
-    auto spec = firewall_spec(plan, r.net, r.nr);
-    if (!sys::in_netns(nsfd.get(), [&] { return firewall_loaded(spec); }))
-      nft::run(firewall_script(spec), nsfd.get(), node.cni_path);
+    phases.lap("guard");
+    firewall.get();
+    phases.lap("firewall");  // what is left of it after the links and the guard
   } catch (const std::runtime_error& e) {
     throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
   }
   sys::fault_point("nr-after-firewall");
   apply_mesh(node, r, key, nsfd.get());
   apply_exit(node, r, nsfd.get());
+  phases.lap("mesh");
 }
 
 // The NR's kernel objects: WireGuard, router veth, bridge, namespace (and

@@ -1,6 +1,7 @@
 #include "plugins/nr/verbs.h"
 
 #include "common/log/log.h"
+#include "common/log/phases.h"
 #include "common/net/nft.h"
 #include "common/sys/fault.h"
 #include "plugins/nr/attach.h"
@@ -32,9 +33,13 @@ cni::Result add(const cni::Request& req) {
   Config cfg = parse_config(req);
   // The NR's lock is held from the apply's check through the attach: no
   // DeleteNetResource in between (it would take the bridge from under us).
+  log::Phases phases("add " + req.env.container_id);
   Joined nr = apply_for_attach(cfg.node, model::load_network(cfg.source));
+  phases.lap("apply");
   sys::fault_point("add-after-apply");
-  return attach(req, cfg, nr.resource, nr.mtu);
+  auto res = attach(req, cfg, nr.resource, nr.mtu);
+  phases.lap("attach");
+  return res;
 }
 
 void del(const cni::Request& req) {

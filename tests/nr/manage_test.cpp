@@ -208,6 +208,24 @@ TEST_CASE("nr: an unchanged re-apply starts no zos-nft, a changed firewall or gu
     CHECK(apply() == 0);
     CHECK(sh(nft + "list chain " + chain + " >/dev/null") == 0);
   }
+  // A chain flushed, or cut by one rule, keeps its tag: its rule count
+  // tells, and the next apply puts its rules back.
+  using Cut = std::tuple<std::string, std::string, std::string>;  // nft, chain, what cuts it
+  for (const auto& [nft, chain, cut] :
+       {Cut{in_nr, "inet zos-nr guard", "flush chain inet zos-nr guard"},
+        Cut{in_node, "bridge zos-guard forward", "flush chain bridge zos-guard forward"},
+        Cut{in_nr, "inet zos-nr input",
+            "delete rule inet zos-nr input handle $(" + in_nr +
+                "-a list chain inet zos-nr input | sed -n 's/.*ct state invalid drop # handle //p')"}}) {
+    INFO(chain);
+    const std::string before = sh_out(nft + "list chain " + chain);
+    REQUIRE(sh(nft + cut) == 0);
+    REQUIRE(sh_out(nft + "list chain " + chain) != before);
+    CHECK(apply_no_nft() == 1);
+    CHECK(apply() == 0);
+    CHECK(sh_out(nft + "list chain " + chain) == before);
+  }
+  CHECK(ping(ns, router4(0x33)));
   // A chain made by another script (its tag differs) is loaded again.
   REQUIRE(sh(in_nr + "flush chain inet zos-nr input && " + in_nr + "delete chain inet zos-nr input && " + in_nr +
              "add chain inet zos-nr input '{ type filter hook input priority filter; policy accept; comment \"zos 0\"; }'") == 0);

@@ -55,3 +55,32 @@ TEST_CASE("nfnl: tables and chains the nft CLI made", "[nfnl][root]") {
   CHECK_FALSE(in_ns([] { return nfnl::table_exists("inet zt-nfnl"); }));
   CHECK(in_ns([] { return nfnl::table_exists("ip zt-other"); }));
 }
+
+TEST_CASE("nfnl: chain_list gives each chain's comment and rule count", "[nfnl][root]") {
+  ZOS_REQUIRE_ROOT();
+  Netns ns("nc", "nfnl2");
+  auto nft = [&](const std::string& cmd) { REQUIRE(test::sh(ns.in() + "nft '" + cmd + "'") == 0); };
+  nft("add table inet zt-a");
+  nft("add chain inet zt-a input { type filter hook input priority 0; comment \"zos x\"; }");
+  nft("add chain inet zt-a other");
+  nft("add table inet zt-b");
+  nft("add chain inet zt-b input");
+  nft("add rule inet zt-a input iifname \"lo\" accept");
+  nft("add rule inet zt-a input ct state invalid drop");
+  nft("add rule inet zt-b input ip saddr { 10.0.0.1, 10.0.0.2 } drop");
+  auto count = [&](const std::string& table, const std::string& chain) -> long {
+    auto all = ns.run([] { return nfnl::chain_list(nfnl::family("inet")); });
+    for (const auto& c : all)
+      if (c.table == table && c.name == chain) return static_cast<long>(c.rules);
+    return -1;
+  };
+  CHECK(count("zt-a", "input") == 2);
+  CHECK(count("zt-a", "other") == 0);
+  CHECK(count("zt-b", "input") == 1);
+  auto all = ns.run([] { return nfnl::chain_list(nfnl::family("inet")); });
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].comment == "zos x");
+  nft("flush chain inet zt-a input");
+  CHECK(count("zt-a", "input") == 0);
+  CHECK(count("zt-b", "input") == 1);
+}
