@@ -47,6 +47,9 @@ bool remove_if_exists(const std::string& path);
 // whose pid no longer runs (a live writer's file stays, so no lock is
 // needed; a recycled pid only delays the cleanup).
 void clean_temp_files(const std::string& dir);
+// The rule of clean_temp_files() for one name, for a caller that lists the
+// folder anyway: true for a leftover to remove.
+bool is_temp_leftover(const std::string& name);
 
 // mkdir -p with `mode` for the folders it creates.
 void make_dirs(const std::string& path, unsigned mode = 0755);

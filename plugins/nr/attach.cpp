@@ -105,8 +105,22 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
     throw cni::Error(cni::kInvalidConfig, "MAC \"" + mac + "\" is not a MAC address like 02:42:0a:01:0a:02");
   if (mac.empty()) mac = model::format_mac(stable_mac(env.container_id, env.ifname));
 
-  // The record goes first: whatever a kill leaves behind, DEL and GC find.
+  // An ADD that fails is released too: a plugin may fail after it wrote the
+  // lease (a full disk), and the runtime may never send DEL.
+  Ipam ipam_plugin(cfg.ipam_type, req);
+  const json ipconf = ipam_conf(req, &r, mac, pool_of(r));
+  sys::Undo undo_lease([&] { ipam_plugin.del(ipconf); }, "releasing the IPAM lease of a failed ADD failed");
+  const cni::Result ipres = ipam_plugin.add(ipconf);
+  sys::fault_point("add-after-ipam");
+
+  // The record, written once and whole (MAC and addresses: what the port's
+  // guard elements are), before anything of the port is in the kernel. A
+  // kill before it leaves at most the lease, which IPAM's DEL and GC find by
+  // the attachment's owner name; one after it leaves nothing DEL, GC and an
+  // NR delete cannot find through it.
   AttachmentRecord rec{hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns};
+  rec.mac = mac;
+  for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
   st.save_attachment(rec);
   // Undo of a half-done ADD: the host veth (and so the pair), its sources
   // in the bridge guard and the record.
@@ -121,19 +135,8 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
       "undoing veth " + hname + " failed");
   sys::fault_point("add-after-record");
 
-  // An ADD that fails is released too: a plugin may fail after it wrote the
-  // lease (a full disk), and the runtime may never send DEL.
-  Ipam ipam_plugin(cfg.ipam_type, req);
-  const json ipconf = ipam_conf(req, &r, mac, pool_of(r));
-  sys::Undo undo_lease([&] { ipam_plugin.del(ipconf); }, "releasing the IPAM lease of a failed ADD failed");
-  const cni::Result ipres = ipam_plugin.add(ipconf);
-  sys::fault_point("add-after-ipam");
-
   // The port may send from its MAC and these addresses only; in the guard
   // before the port joins the bridge (until then it sends nothing).
-  rec.mac = mac;
-  for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
-  st.save_attachment(rec);
   port = guarded_port(rec);
   if (port) guard_add(*port);
 
