@@ -87,13 +87,19 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   nl::Socket host;
 
   std::string hname = host_veth_name(env.container_id, env.ifname);
-  // A veth of ours under that name is left from an ADD that was killed:
-  // it is this attachment's, so start over.
-  if (nl::delete_link(host, hname)) spdlog::info("removed stale {} of an interrupted ADD", hname);
   // One socket in the container's namespace for the whole ADD (a netlink
   // socket stays in the namespace it was made in).
   nl::Socket cs = sys::in_netns(cns.get(), [] { return nl::Socket(); });
-  if (nl::get_link(cs, env.ifname))
+  // A veth of ours under that name is left from an ADD that was killed: it
+  // is this attachment's, so start over. Looked for only when the name is
+  // taken (no request on the usual ADD): here when its container end holds
+  // CNI_IFNAME, at create_veth when that end is elsewhere.
+  auto remove_stale = [&] {
+    if (!nl::delete_link(host, hname)) return false;
+    spdlog::info("removed stale {} of an interrupted ADD", hname);
+    return true;
+  };
+  if (nl::get_link(cs, env.ifname) && (!remove_stale() || nl::get_link(cs, env.ifname)))
     throw cni::Error(cni::kInvalidEnv, "CNI_IFNAME " + env.ifname + " already exists in " + env.netns +
                                            ": pick another interface name");
 
@@ -144,7 +150,9 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   vo.peer_mac = mac;
   vo.mtu = mtu;
   vo.peer_netns_fd = cns.get();
-  nl::create_veth(host, hname, env.ifname, vo);
+  if (!nl::create_veth(host, hname, env.ifname, vo) && !(remove_stale() && nl::create_veth(host, hname, env.ifname, vo)))
+    throw cni::Error(cni::kInternal, "veth " + hname + " is there again after its removal: another ADD of " +
+                                         env.container_id + "/" + env.ifname + " at the same time?");
   sys::fault_point("add-after-veth");
   auto br = nl::get_link(host, plan.bridge);
   auto h = nl::get_link(host, hname);

@@ -2,7 +2,7 @@
 // then DEL, and a retried ADD, leave nothing behind and a working container;
 // a delete while an ADD is stopped between its apply and its attach waits.
 // Nibbles used here: 0b10 (one fault point at a time), 0b11 (a delete during an ADD),
-// 0b12 (a killed warm ADD, then CNI GC).
+// 0b12 (a killed warm ADD, then CNI GC), 0b13 (a killed ADD retried in a new namespace).
 #include <signal.h>
 
 #include <filesystem>
@@ -121,6 +121,35 @@ TEST_CASE("nr: kill -9 at each step of a warm ADD, then CNI GC leaves nothing", 
   CHECK(node.records().size() == 1);
   CHECK(ping(keep, router4(0x12)));
   CHECK(sh("ip -n " + ns.substr(ns.rfind('/') + 1) + " link show dev eth0 >/dev/null 2>&1") != 0);
+}
+
+// Nibble 0b13. A killed ADD's veth whose container end no longer holds
+// CNI_IFNAME (renamed here, as something else in the container might) is
+// found when its name is taken at the create, removed, and made again.
+TEST_CASE("nr: an ADD killed after its veth, whose container end was renamed, is retried", "[nr][root][crash]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  auto conf = node.conf(node.write_network(network("t-crashns", 0x13)));
+  auto ns = node.container("n");
+  const std::string nsname = ns.substr(ns.rfind('/') + 1);
+  auto k = node.cni("ADD", conf, "crashns-1", ns, "eth0", {{"ZOS_FAULT", "add-after-veth"}});
+  {
+    ZOS_SHOW(k);
+    REQUIRE(k.status == 128 + 9);
+  }
+  REQUIRE(node.host_veths().size() == 1);
+  REQUIRE(sh("ip -n " + nsname + " link set dev eth0 name old0") == 0);
+  auto a = node.cni("ADD", conf, "crashns-1", ns);
+  ZOS_SHOW(a);
+  REQUIRE(a.status == 0);
+  CHECK(node.host_veths().size() == 1);
+  CHECK(sh("ip -n " + nsname + " link show dev old0 >/dev/null 2>&1") != 0);  // went with its host end
+  CHECK(node.records().size() == 1);
+  CHECK(node.leases_of("crashns-1") == 1);
+  CHECK(ping(ns, router4(0x13)));
+  CHECK(node.cni("DEL", conf, "crashns-1", ns).status == 0);
+  CHECK(node.host_veths().empty());
+  CHECK(node.all_leases().empty());
 }
 
 namespace {
