@@ -7,7 +7,7 @@ Runs as root, Debian's python3 only. Everything happens inside a dedicated
 "node" netns made by the bench; plugins are run with
 `nsenter --net=/run/netns/<node>`. Each sample is timed from spawn to wait4:
 wall (perf_counter), CPU (ru_utime + ru_stime of wait4: the plugin and the
-children it waited for, e.g. the IPAM delegate and zos-nft) and peak RSS
+children it waited for, e.g. the reference's host-local and zos-nft) and peak RSS
 (ru_maxrss of wait4: max over the process and its waited descendants).
 
   sudo bench/nr_bench.py [--n 50] [--quick] [--bin build-bench/bin]
