@@ -367,7 +367,7 @@ def main():
           "%d vCPU, load %.1f; %.0fs.\n" % (a.n, a.concurrent, os.cpu_count(), load, time.time() - t0))
     print("\n".join(lines))
     print("\nwall: the libcni call (libcni) or fork..wait4 of the plugin (direct); CPU: user+sys of the plugin "
-          "processes and the children they wait for (IPAM delegate); RSS: ru_maxrss of the same "
+          "processes and the children they wait for (the reference's host-local; zos-nr runs zos-ipam in-process); RSS: ru_maxrss of the same "
           "(bench/nr_bench.py's launcher).")
     if fails:
         print("\nconcurrent ADDs that failed: %s" % ", ".join("%s %s: %d" % (k, p, n) for (k, p), n in fails.items()))

@@ -7,7 +7,7 @@ Runs as root, Debian's python3 only. Everything happens inside a dedicated
 "node" netns made by the bench; plugins are run with
 `nsenter --net=/run/netns/<node>`. Each sample is timed from spawn to wait4:
 wall (perf_counter), CPU (ru_utime + ru_stime of wait4: the plugin and the
-children it waited for, e.g. the IPAM delegate and zos-nft) and peak RSS
+children it waited for, e.g. the reference's host-local and zos-nft) and peak RSS
 (ru_maxrss of wait4: max over the process and its waited descendants).
 
   sudo bench/nr_bench.py [--n 50] [--quick] [--bin build-bench/bin]
@@ -34,6 +34,7 @@ REF_BRIDGE = "zt-bbr0"
 REF_SUBNET = "10.98.0.0/24"
 FLOOR_BRIDGE = "zt-bfl0"
 FLOOR_NET = "10.97"
+FILL_FLOOR = 1000  # floor host veths of the fill test: zfb1000... (10.97.4.x), apart from the warm ones
 
 # A tiny C launcher: wait4 from a Python parent reports the Python process's own
 # high-water RSS as ru_maxrss (exec records the old mm's peak, and posix_spawn's
@@ -330,21 +331,27 @@ class Bench:
                 self.drop_container(ns)
 
     def fill(self, res):
-        """250 containers in one NR: ADD latency of the first 10 vs the last 10."""
+        """250 containers in one NR: ADD latency of the first 10 vs the last 10, with the floor
+        beside it (its ADD into the same node at the same fill level, interleaved)."""
         total = self.a.fill
         made = []
         t0 = time.time()
         for i in range(total):
-            ns = self.new_container()
-            s = self.cni("zos", "ADD", ns, "f-%d" % i)
-            made.append(ns)
-            res.setdefault("fill_add", []).append(s)
-        print("  fill: %d ADDs in %.1fs" % (total, time.time() - t0), file=sys.stderr)
+            row = (self.new_container(), self.new_container())
+            made.append(row)
+            for k in (("zos", "floor") if i % 2 == 0 else ("floor", "zos")):
+                if k == "zos":
+                    res.setdefault("fill_add", []).append(self.cni("zos", "ADD", row[0], "f-%d" % i))
+                else:
+                    res.setdefault("fill_floor_add", []).append(self.floor_add(row[1], FILL_FLOOR + i))
+        print("  fill: %d ADDs (and as many floor ADDs) in %.1fs" % (total, time.time() - t0), file=sys.stderr)
         for i in reversed(range(total)):
-            s = self.cni("zos", "DEL", made[i], "f-%d" % i)
+            s = self.cni("zos", "DEL", made[i][0], "f-%d" % i)
             res.setdefault("fill_del", []).append(s)
-        for ns in made:
-            self.drop_container(ns)
+            res.setdefault("fill_floor_del", []).append(self.floor_del(FILL_FLOOR + i))
+        for row in made:
+            for ns in row:
+                self.drop_container(ns)
 
     def cleanup(self):
         for ns in list(self.netns):
@@ -482,6 +489,13 @@ def report(res, args, nsenter_cost):
         row("ADD #%d-%d vs #1-10 CPU p50" % (len(fill) - 9, len(fill)), "cpu", fill[-10:], fill[:10], None)
         fd = res.get("fill_del", [])  # in reverse order: fd[0] is container #250
         row("DEL #%d-%d vs #1-10 wall p50" % (len(fill) - 9, len(fill)), "wall", fd[:10], fd[-10:], None)
+        ff = res.get("fill_floor_add", [])
+        last = "#%d-%d" % (len(fill) - 9, len(fill))
+        row("floor ADD %s vs #1-10 wall p50" % last, "wall", ff[-10:], ff[:10], None)
+        row("fill ADD #1-10 wall p50 (vs floor)", "wall", fill[:10], ff[:10], None)
+        row("fill ADD %s wall p50 (vs floor)" % last, "wall", fill[-10:], ff[-10:], None)
+        row("fill ADD #1-10 CPU p50 (vs floor)", "cpu", fill[:10], ff[:10], None)
+        row("fill ADD %s CPU p50 (vs floor)" % last, "cpu", fill[-10:], ff[-10:], None)
 
     print("\nzos-nr bench: N=%d warm samples, %d cold, fill %d; enter=%s; data in %s; spawn overhead "
           "(/bin/true the same way) wall %.2f ms, CPU %.2f ms, RSS %.1f MiB, included in every figure\n"

@@ -102,16 +102,18 @@ bool remove_if_exists(const std::string& path) {
   return check_or("unlink " + path, {ENOENT}, [&] { return ::unlink(path.c_str()); }) == 0;
 }
 
+bool is_temp_leftover(const std::string& name) {
+  auto at = name.rfind(".tmp-");
+  if (at == std::string::npos) return false;
+  // A writer that still runs may be between write and rename.
+  std::string pid = name.substr(at + 5);
+  bool numeric = !pid.empty() && pid.size() < 10 && pid.find_first_not_of("0123456789") == std::string::npos;
+  return !(numeric && (::kill(std::stoi(pid), 0) == 0 || errno == EPERM));
+}
+
 void clean_temp_files(const std::string& dir) {
-  for (const auto& name : list_dir(dir)) {
-    auto at = name.rfind(".tmp-");
-    if (at == std::string::npos) continue;
-    // A writer that still runs may be between write and rename.
-    std::string pid = name.substr(at + 5);
-    bool numeric = !pid.empty() && pid.size() < 10 && pid.find_first_not_of("0123456789") == std::string::npos;
-    if (numeric && (::kill(std::stoi(pid), 0) == 0 || errno == EPERM)) continue;
-    remove_if_exists(dir + "/" + name);
-  }
+  for (const auto& name : list_dir(dir))
+    if (is_temp_leftover(name)) remove_if_exists(dir + "/" + name);
 }
 
 void make_dirs(const std::string& path, unsigned mode) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/sys/fd.h"
+#include "common/sys/syscall.h"
 
 namespace zos::sys {
 
@@ -47,9 +48,26 @@ bool remove_if_exists(const std::string& path);
 // whose pid no longer runs (a live writer's file stays, so no lock is
 // needed; a recycled pid only delays the cleanup).
 void clean_temp_files(const std::string& dir);
+// The rule of clean_temp_files() for one name, for a caller that lists the
+// folder anyway: true for a leftover to remove.
+bool is_temp_leftover(const std::string& name);
 
 // mkdir -p with `mode` for the folders it creates.
 void make_dirs(const std::string& path, unsigned mode = 0755);
+
+// Runs `make`, which creates something in `dir`; when that fails for want
+// of the folder (ENOENT), makes it (make_dirs) and runs `make` again. The
+// usual call, into a folder that is there, costs no mkdir and no stat.
+template <typename F>
+decltype(auto) in_dir(const std::string& dir, unsigned mode, F&& make) {
+  try {
+    return make();
+  } catch (const SysError& e) {
+    if (e.err() != ENOENT) throw;
+  }
+  make_dirs(dir, mode);
+  return make();
+}
 
 // Names in a directory (no "." / ".."); empty when it does not exist.
 std::vector<std::string> list_dir(const std::string& dir);

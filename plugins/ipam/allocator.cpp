@@ -16,7 +16,7 @@ ip::Addr host(const model::Plan& p, int h) { return ip::Addr::v4(p.subnet_v4.add
 
 }  // namespace
 
-std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, const std::vector<ip::Addr>& taken) const {
+std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4) const {
   std::vector<ip::Addr> out;
   if (!r.want_v6.empty()) {
     for (const auto& w : r.want_v6) {
@@ -46,9 +46,9 @@ std::vector<ip::Addr> Allocator::v6_for(const Request& r, const ip::Addr& v4, co
                                                 v4.str() + " or the MAC) is outside every IPv6 range (" +
                                                 r.ranges.str(6) + ")");
   }
-  for (const auto& a : taken)
-    for (const auto& mine : out)
-      if (a == mine) throw cni::Error(kAddressInUse, "IPv6 " + mine.str() + " is already leased to another attachment");
+  for (const auto& mine : out)
+    if (store_.v6_taken(mine))
+      throw cni::Error(kAddressInUse, "IPv6 " + mine.str() + " is already leased to another attachment");
   return out;
 }
 
@@ -78,7 +78,7 @@ Lease Allocator::allocate(const Request& r) {
       return cni::Error(kAddressInUse, "requested IPv4 " + r.want_v4->str() + " is already leased" + who);
     };
     if (std::find(all.begin(), all.end(), lease.v4) != all.end()) throw in_use();
-    lease.v6 = v6_for(r, lease.v4, all);
+    lease.v6 = v6_for(r, lease.v4);
     if (!store_.reserve(lease)) throw in_use();
     store_.set_last_reserved(lease.v4);
     return lease;
@@ -99,7 +99,7 @@ Lease Allocator::allocate(const Request& r) {
     int h = model::kFirstHost + (start - model::kFirstHost + i) % size;
     if (taken[h] || !r.ranges.allows(host(plan_, h))) continue;
     lease.v4 = host(plan_, h);
-    lease.v6 = v6_for(r, lease.v4, all);
+    lease.v6 = v6_for(r, lease.v4);
     if (!store_.reserve(lease)) continue;  // raced with a writer outside the lock
     store_.set_last_reserved(lease.v4);
     return lease;

@@ -45,7 +45,7 @@ class Allocator {
   int free_count();
 
  private:
-  std::vector<ip::Addr> v6_for(const Request& r, const ip::Addr& v4, const std::vector<ip::Addr>& taken) const;
+  std::vector<ip::Addr> v6_for(const Request& r, const ip::Addr& v4) const;
   Store& store_;
   const model::Plan& plan_;
 };

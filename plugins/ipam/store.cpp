@@ -1,5 +1,6 @@
 #include "plugins/ipam/store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,9 @@ namespace zos::ipam {
 using nlohmann::json;
 
 namespace {
+
+// last_reserved's size: the longest IPv4 and a newline.
+constexpr size_t kHintWidth = sizeof "255.255.255.255";
 
 std::string prepare(const std::string& dir) {
   struct stat st;
@@ -52,9 +56,16 @@ std::string encode(const Lease& l) {
 
 }  // namespace
 
-DiskStore::DiskStore(std::string dir) : dir_(std::move(dir)), lock_(prepare(dir_)) {
-  // Under the lock no writer is in flight: leftovers are from killed ones.
-  sys::clean_temp_files(dir_);
+DiskStore::DiskStore(std::string dir) : dir_(std::move(dir)), lock_(prepare(dir_)) {}
+
+std::vector<std::string> DiskStore::scan() {
+  std::vector<std::string> out;
+  for (auto& name : sys::list_dir(dir_)) {
+    // Under the lock no writer is in flight: leftovers are from killed ones.
+    if (sys::is_temp_leftover(name)) sys::remove_if_exists(dir_ + "/" + name);
+    else out.push_back(std::move(name));
+  }
+  return out;
 }
 
 std::string DiskStore::owner_path(const std::string& container_id, const std::string& ifname) const {
@@ -119,7 +130,7 @@ std::vector<Lease> DiskStore::leases(std::vector<std::string>* corrupt) {
     }
   }
   // Address files nobody owns (written by hand, or by an older layout).
-  for (const auto& name : sys::list_dir(dir_)) {
+  for (const auto& name : scan()) {
     auto v4 = ip::Addr::parse(name);
     if (!v4 || !v4->is_v4()) continue;
     std::string path = dir_ + "/" + name;
@@ -163,12 +174,12 @@ std::optional<Lease> DiskStore::verify(const std::string& container_id, const st
 
 std::vector<ip::Addr> DiskStore::taken() {
   std::vector<ip::Addr> out;
-  for (const auto& name : sys::list_dir(dir_))
+  for (const auto& name : scan())
     if (auto a = ip::Addr::parse(name); a && a->is_v4()) out.push_back(*a);
-  for (const auto& name : sys::list_dir(dir_ + "/v6"))
-    if (auto a = ip::Addr::parse(name); a && a->is_v6()) out.push_back(*a);
   return out;
 }
+
+bool DiskStore::v6_taken(const ip::Addr& a) { return inode(dir_ + "/v6/" + a.str()) != 0; }
 
 bool DiskStore::reserve(const Lease& l) {
   std::string owner = owner_path(l.container_id, l.ifname);
@@ -225,7 +236,7 @@ std::vector<std::string> DiskStore::remove_orphans() {
   for (const auto& name : sys::list_dir(dir_ + "/owners")) owned.insert(inode(dir_ + "/owners/" + name));
   std::vector<std::string> removed;
   auto sweep = [&](const std::string& d, int family) {
-    for (const auto& name : sys::list_dir(d)) {
+    for (const auto& name : d == dir_ ? scan() : sys::list_dir(d)) {
       auto a = ip::Addr::parse(name);
       if (!a || a->family() != family) continue;
       std::string path = d + "/" + name;
@@ -253,9 +264,21 @@ std::optional<ip::Addr> DiskStore::last_reserved() {
 
 void DiskStore::set_last_reserved(const ip::Addr& a) {
   // Only a hint, written after the lease: failing here (a full disk) must
-  // not fail an ADD whose lease is already taken.
+  // not fail an ADD whose lease is already taken. Rewritten in place at a
+  // fixed width (spaces before the newline), not replaced by a new file:
+  // no inode made and freed, and no flush ext4 starts when a rename
+  // replaces a file, on every ADD. A kill mid-write can only damage it,
+  // and a damaged hint is ignored.
+  const std::string path = dir_ + "/last_reserved";
+  std::string text = a.str();
+  text.resize(kHintWidth - 1, ' ');
+  text += '\n';
   try {
-    sys::write_file_atomic(dir_ + "/last_reserved", a.str() + "\n", 0600, sys::Sync::kCrashSafe);
+    sys::Fd fd(sys::check("open " + path, [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); }));
+    auto n = sys::check("write " + path, [&] { return ::pwrite(fd.get(), text.data(), text.size(), 0); });
+    if (static_cast<size_t>(n) != text.size()) throw sys::SysError(EIO, "write " + path + ": short write");
+    // Only an older, longer file is cut; at the fixed width this is a no-op.
+    sys::check("truncate " + path, [&] { return ::ftruncate(fd.get(), static_cast<off_t>(text.size())); });
   } catch (const sys::SysError& e) {
     spdlog::warn("lease hint {}/last_reserved not written: {}", dir_, e.what());
   }

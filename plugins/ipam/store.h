@@ -40,14 +40,18 @@ class Store {
       if (l.owned_by(container_id, ifname)) return l;
     return std::nullopt;
   }
-  // Every address in use (IPv4 and IPv6).
+  // Every IPv4 in use.
   virtual std::vector<ip::Addr> taken() {
     std::vector<ip::Addr> out;
-    for (const auto& l : leases()) {
-      out.push_back(l.v4);
-      out.insert(out.end(), l.v6.begin(), l.v6.end());
-    }
+    for (const auto& l : leases()) out.push_back(l.v4);
     return out;
+  }
+  // Whether an IPv6 is leased to anyone.
+  virtual bool v6_taken(const ip::Addr& a) {
+    for (const auto& l : leases())
+      for (const auto& x : l.v6)
+        if (x == a) return true;
+    return false;
   }
   // The allocator's round-robin hint.
   virtual std::optional<ip::Addr> last_reserved() = 0;
@@ -65,13 +69,16 @@ class Store {
 // A killed writer leaves at most a partial set of names: the owner name is
 // linked first and removed last, and find() completes or drops the rest.
 // <dir>/lock is the pool's flock (taken by the constructor), <dir>/last_reserved
-// the round-robin hint.
+// the round-robin hint (rewritten in place: see set_last_reserved()).
+// A warm ADD lists <dir> once (taken(), which also drops what killed
+// writers left there) and looks its IPv6 names up one by one.
 class DiskStore : public Store {
  public:
   explicit DiskStore(std::string dir);
   std::vector<Lease> leases(std::vector<std::string>* corrupt = nullptr) override;
   std::optional<Lease> find(const std::string& container_id, const std::string& ifname) override;
   std::vector<ip::Addr> taken() override;
+  bool v6_taken(const ip::Addr& a) override;
   bool reserve(const Lease& l) override;
   bool release(const ip::Addr& v4) override;
   bool release_lease(const Lease& l) override;
@@ -91,6 +98,8 @@ class DiskStore : public Store {
   std::string owner_path(const std::string& container_id, const std::string& ifname) const;
   std::vector<std::string> names_of(const Lease& l) const;  // address names, v4 first
   std::optional<Lease> read_lease(const std::string& path, std::vector<std::string>* corrupt);
+  // The names in <dir>, less the leftovers of killed writers (removed).
+  std::vector<std::string> scan();
   std::string dir_;
   sys::FileLock lock_;
 };

@@ -87,13 +87,19 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   nl::Socket host;
 
   std::string hname = host_veth_name(env.container_id, env.ifname);
-  // A veth of ours under that name is left from an ADD that was killed:
-  // it is this attachment's, so start over.
-  if (nl::delete_link(host, hname)) spdlog::info("removed stale {} of an interrupted ADD", hname);
   // One socket in the container's namespace for the whole ADD (a netlink
   // socket stays in the namespace it was made in).
   nl::Socket cs = sys::in_netns(cns.get(), [] { return nl::Socket(); });
-  if (nl::get_link(cs, env.ifname))
+  // A veth of ours under that name is left from an ADD that was killed: it
+  // is this attachment's, so start over. Looked for only when the name is
+  // taken (no request on the usual ADD): here when its container end holds
+  // CNI_IFNAME, at create_veth when that end is elsewhere.
+  auto remove_stale = [&] {
+    if (!nl::delete_link(host, hname)) return false;
+    spdlog::info("removed stale {} of an interrupted ADD", hname);
+    return true;
+  };
+  if (nl::get_link(cs, env.ifname) && (!remove_stale() || nl::get_link(cs, env.ifname)))
     throw cni::Error(cni::kInvalidEnv, "CNI_IFNAME " + env.ifname + " already exists in " + env.netns +
                                            ": pick another interface name");
 
@@ -105,8 +111,22 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
     throw cni::Error(cni::kInvalidConfig, "MAC \"" + mac + "\" is not a MAC address like 02:42:0a:01:0a:02");
   if (mac.empty()) mac = model::format_mac(stable_mac(env.container_id, env.ifname));
 
-  // The record goes first: whatever a kill leaves behind, DEL and GC find.
+  // An ADD that fails is released too: a plugin may fail after it wrote the
+  // lease (a full disk), and the runtime may never send DEL.
+  Ipam ipam_plugin(cfg.ipam_type, req);
+  const json ipconf = ipam_conf(req, &r, mac, pool_of(r));
+  sys::Undo undo_lease([&] { ipam_plugin.del(ipconf); }, "releasing the IPAM lease of a failed ADD failed");
+  const cni::Result ipres = ipam_plugin.add(ipconf);
+  sys::fault_point("add-after-ipam");
+
+  // The record, written once and whole (MAC and addresses: what the port's
+  // guard elements are), before anything of the port is in the kernel. A
+  // kill before it leaves at most the lease, which IPAM's DEL and GC find by
+  // the attachment's owner name; one after it leaves nothing DEL, GC and an
+  // NR delete cannot find through it.
   AttachmentRecord rec{hname, env.container_id, env.ifname, r.net.network_id, plan.netns, cfg.name, env.netns};
+  rec.mac = mac;
+  for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
   st.save_attachment(rec);
   // Undo of a half-done ADD: the host veth (and so the pair), its sources
   // in the bridge guard and the record.
@@ -121,19 +141,8 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
       "undoing veth " + hname + " failed");
   sys::fault_point("add-after-record");
 
-  // An ADD that fails is released too: a plugin may fail after it wrote the
-  // lease (a full disk), and the runtime may never send DEL.
-  Ipam ipam_plugin(cfg.ipam_type, req);
-  const json ipconf = ipam_conf(req, &r, mac, pool_of(r));
-  sys::Undo undo_lease([&] { ipam_plugin.del(ipconf); }, "releasing the IPAM lease of a failed ADD failed");
-  const cni::Result ipres = ipam_plugin.add(ipconf);
-  sys::fault_point("add-after-ipam");
-
   // The port may send from its MAC and these addresses only; in the guard
   // before the port joins the bridge (until then it sends nothing).
-  rec.mac = mac;
-  for (const auto& ipc : ipres.ips) rec.addrs.push_back(ipc.address.addr().str());
-  st.save_attachment(rec);
   port = guarded_port(rec);
   if (port) guard_add(*port);
 
@@ -141,7 +150,9 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   vo.peer_mac = mac;
   vo.mtu = mtu;
   vo.peer_netns_fd = cns.get();
-  nl::create_veth(host, hname, env.ifname, vo);
+  if (!nl::create_veth(host, hname, env.ifname, vo) && !(remove_stale() && nl::create_veth(host, hname, env.ifname, vo)))
+    throw cni::Error(cni::kInternal, "veth " + hname + " is there again after its removal: another ADD of " +
+                                         env.container_id + "/" + env.ifname + " at the same time?");
   sys::fault_point("add-after-veth");
   auto br = nl::get_link(host, plan.bridge);
   auto h = nl::get_link(host, hname);

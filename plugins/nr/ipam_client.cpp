@@ -6,11 +6,13 @@
 namespace zos::nr {
 
 std::optional<cni::Result> Ipam::call(const char* verb, const nlohmann::json& conf) const {
-  std::string raw = conf.dump();
-  if (!in_process()) return cni::delegate(type_, verb, req_, &raw);
-  cni::Request sub = req_;
-  sub.conf = conf;
-  sub.raw = std::move(raw);
+  if (!in_process()) {
+    std::string raw = conf.dump();
+    return cni::delegate(type_, verb, req_, &raw);
+  }
+  // The handlers read the config as a value: the raw text is only a
+  // delegate's stdin, so it is neither printed nor copied here.
+  cni::Request sub{req_.env, conf, "", req_.version, req_.prev};
   sub.env.command = verb;
   static const cni::Handlers h = ipam::handlers();
   std::string v = verb;

@@ -130,14 +130,15 @@ std::vector<AttachmentRecord> State::attachments() const {
 }
 
 void State::save_attachment(const AttachmentRecord& r) const {
-  sys::make_dirs(dir_ + "/attachments", 0700);
   json j = {{"containerID", r.container_id}, {"ifname", r.ifname}, {"network_id", r.network_id},
             {"netns", r.netns},              {"config", r.config_name}, {"containerNetns", r.container_netns}};
   if (!r.mac.empty()) j["mac"] = r.mac;
   if (!r.addrs.empty()) j["addrs"] = r.addrs;
   // Crash-safe, not durable: the veth it describes does not survive a reboot.
-  sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600,
-                         sys::Sync::kCrashSafe);
+  sys::in_dir(dir_ + "/attachments", 0700, [&] {
+    sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600,
+                           sys::Sync::kCrashSafe);
+  });
 }
 
 void State::remove_attachment(const std::string& host_veth) const {
@@ -145,8 +146,7 @@ void State::remove_attachment(const std::string& host_veth) const {
 }
 
 sys::FileLock State::lock(const std::string& netns, sys::FileLock::Mode mode) const {
-  sys::make_dirs(dir_ + "/locks", 0700);
-  return sys::FileLock(dir_ + "/locks/" + netns + ".lock", mode);
+  return sys::in_dir(dir_ + "/locks", 0700, [&] { return sys::FileLock(dir_ + "/locks/" + netns + ".lock", mode); });
 }
 
 }  // namespace zos::nr

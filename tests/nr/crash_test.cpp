@@ -1,7 +1,8 @@
 // Integration: zos-nr killed with SIGKILL at every step of ADD (ZOS_FAULT),
 // then DEL, and a retried ADD, leave nothing behind and a working container;
 // a delete while an ADD is stopped between its apply and its attach waits.
-// Nibbles used here: 0b10 (one fault point at a time), 0b11 (a delete during an ADD).
+// Nibbles used here: 0b10 (one fault point at a time), 0b11 (a delete during an ADD),
+// 0b12 (a killed warm ADD, then CNI GC), 0b13 (a killed ADD retried in a new namespace).
 #include <signal.h>
 
 #include <filesystem>
@@ -81,6 +82,74 @@ TEST_CASE("nr: kill -9 at each step of ADD, then DEL and a retried ADD", "[nr][r
   auto d2 = node.cni("DEL", cconf, id, ns);
   CHECK(d2.status == 0);
   clean();
+}
+
+// Nibble 0b12. The runtime may never send DEL for a killed ADD, only a GC
+// that no longer lists the container: whatever the kill left (a lease
+// without a record when it came between IPAM and the record, which is
+// written once, after IPAM; a record, guard elements, a veth later) goes.
+TEST_CASE("nr: kill -9 at each step of a warm ADD, then CNI GC leaves nothing", "[nr][root][crash][gc]") {
+  ZOS_REQUIRE_ROOT();
+  const std::string fault =
+      GENERATE(as<std::string>{}, "add-after-ipam", "add-after-record", "add-after-veth", "add-after-addr");
+  INFO("ZOS_FAULT=" << fault);
+  Node node;
+  auto conf = node.conf(node.write_network(network("t-crashgc", 0x12)));
+  auto keep = node.container("gk");
+  auto first = node.cni("ADD", conf, "crashgc-keep", keep);  // builds the NR: the ADD below is warm
+  {
+    ZOS_SHOW(first);
+    REQUIRE(first.status == 0);
+  }
+  auto ns = node.container("gc");
+  auto k = node.cni("ADD", conf, "crashgc-1", ns, "eth0", {{"ZOS_FAULT", fault}});
+  {
+    ZOS_SHOW(k);
+    REQUIRE(k.status == 128 + 9);
+  }
+  CHECK(node.leases_of("crashgc-1") == 1);  // IPAM had answered at every one of these points
+  auto gconf = conf;
+  gconf["cni.dev/valid-attachments"] = json::array({{{"containerID", "crashgc-keep"}, {"ifname", "eth0"}}});
+  auto g = node.cni("GC", gconf);
+  {
+    ZOS_SHOW(g);
+    CHECK(g.status == 0);
+  }
+  CHECK(node.leases_of("crashgc-1") == 0);
+  CHECK(node.leases_of("crashgc-keep") == 1);
+  CHECK(node.host_veths().size() == 1);
+  CHECK(node.records().size() == 1);
+  CHECK(ping(keep, router4(0x12)));
+  CHECK(sh("ip -n " + ns.substr(ns.rfind('/') + 1) + " link show dev eth0 >/dev/null 2>&1") != 0);
+}
+
+// Nibble 0b13. A killed ADD's veth whose container end no longer holds
+// CNI_IFNAME (renamed here, as something else in the container might) is
+// found when its name is taken at the create, removed, and made again.
+TEST_CASE("nr: an ADD killed after its veth, whose container end was renamed, is retried", "[nr][root][crash]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  auto conf = node.conf(node.write_network(network("t-crashns", 0x13)));
+  auto ns = node.container("n");
+  const std::string nsname = ns.substr(ns.rfind('/') + 1);
+  auto k = node.cni("ADD", conf, "crashns-1", ns, "eth0", {{"ZOS_FAULT", "add-after-veth"}});
+  {
+    ZOS_SHOW(k);
+    REQUIRE(k.status == 128 + 9);
+  }
+  REQUIRE(node.host_veths().size() == 1);
+  REQUIRE(sh("ip -n " + nsname + " link set dev eth0 name old0") == 0);
+  auto a = node.cni("ADD", conf, "crashns-1", ns);
+  ZOS_SHOW(a);
+  REQUIRE(a.status == 0);
+  CHECK(node.host_veths().size() == 1);
+  CHECK(sh("ip -n " + nsname + " link show dev old0 >/dev/null 2>&1") != 0);  // went with its host end
+  CHECK(node.records().size() == 1);
+  CHECK(node.leases_of("crashns-1") == 1);
+  CHECK(ping(ns, router4(0x13)));
+  CHECK(node.cni("DEL", conf, "crashns-1", ns).status == 0);
+  CHECK(node.host_veths().empty());
+  CHECK(node.all_leases().empty());
 }
 
 namespace {

@@ -107,6 +107,34 @@ TEST_CASE("write_if_changed writes only what differs", "[sys][file]") {
   CHECK((st2.st_mode & 0777) == 0600);
 }
 
+TEST_CASE("in_dir makes the folder only when the write finds it missing, other errors pass", "[sys][file]") {
+  TempDir d;
+  const std::string dir = d / "a/b";
+  int calls = 0;
+  auto write = [&] {
+    ++calls;
+    sys::write_file_atomic(dir + "/f", "x\n", 0600, sys::Sync::kCrashSafe);
+  };
+  sys::in_dir(dir, 0700, write);
+  CHECK(calls == 2);  // ENOENT, the folders, again
+  CHECK(sys::read_file(dir + "/f") == "x\n");
+  struct stat st {};
+  REQUIRE(::stat(dir.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  calls = 0;
+  sys::in_dir(dir, 0700, write);
+  CHECK(calls == 1);  // there: once
+  CHECK_NOTHROW(sys::in_dir(d / "c", 0700, [&] { return sys::FileLock(d / "c/lock"); }));  // a value comes back
+  CHECK(::access((d / "c/lock").c_str(), F_OK) == 0);
+  calls = 0;
+  CHECK_THROWS_AS(sys::in_dir(dir, 0700, [&] {
+                    ++calls;
+                    sys::throw_errno("open", EACCES);
+                  }),
+                  sys::SysError);
+  CHECK(calls == 1);  // not ENOENT: no second try
+}
+
 TEST_CASE("Undo runs in reverse order unless dismissed, never throws", "[sys][undo]") {
   std::string log;
   try {
