@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include "common/log/log.h"
+#include "common/sys/flags.h"
 #include "common/zbus/broker.h"
+#include "common/zbus/value.h"
 #include "plugins/zbus/networker.h"
 #include "plugins/zbus/serve.h"
 #include "plugins/nr/state.h"
@@ -109,6 +111,27 @@ TEST_CASE("a payload without a readable ReplyTo gets no reply; with one it gets 
   CHECK(to == "reply-1");
   CHECK(r->id == "id-1");
   CHECK_THAT(r->error, Catch::StartsWith("unknown method Nope"));
+}
+
+TEST_CASE("a method or object name that is not UTF-8 is quoted as UTF-8 in the reply", "[zbus]") {
+  test::TempDir dir;
+  nr::Node node{"node1", dir.path(), "", "", std::nullopt};
+  std::string to;
+  auto reply_error = [&](const zbus::Request& req) {
+    auto r = nr::networker_answer(node, zbus::encode_request(req), &to);
+    REQUIRE(r);
+    std::string wire = zbus::encode_response(*r);
+    msgpack::object_handle oh = msgpack::unpack(wire.data(), wire.size());
+    return oh.get().as<std::map<std::string, msgpack::object>>().at("Error").as<std::string>();
+  };
+  std::string e = reply_error(request("Frob\xff\xfe", {}));
+  CHECK(zbus::valid_utf8(e));
+  CHECK_THAT(e, Catch::StartsWith("unknown method Frob\xef\xbf\xbd\xef\xbf\xbd of network@0.0.1"));
+  auto wrong = request("Namespace", {zbus::pack_string("x")});
+  wrong.object.name = "net\xc3";
+  e = reply_error(wrong);
+  CHECK(zbus::valid_utf8(e));
+  CHECK_THAT(e, Catch::StartsWith("unknown object net\xef\xbf\xbd@0.0.1"));
 }
 
 TEST_CASE("serve flags", "[zbus]") {

@@ -212,6 +212,18 @@ def run(w):
     _, req = c.request("Namespace", ["zbnet"])
     req["Object"] = {"Name": "network", "Version": "9.9.9"}
     check("unknown object" in error_of(req), "unknown object version")
+    # A method name that is not UTF-8 and holds a newline: the Error is
+    # UTF-8 (this client's decoder, raw=False, takes nothing else) and the
+    # log line that quotes it stays one line.
+    _, req = c.request("x", [])
+    req["Method"] = b"Frob\n2026-01-01T00:00:00.000 zos-nr-zbus[1] error: forged\xff"
+    e = error_of(req)
+    check("unknown method Frob\n2026" in e and "forged\ufffd of network@0.0.1" in e,
+          f"unknown method quoting bytes that are not UTF-8: {e!r}")
+    with open(w.server_log) as fh:
+        log = fh.read()
+    check("unknown method Frob\\x0a2026-01-01T00:00:00.000 zos-nr-zbus[1] error: forged\\xff" in log
+          and not any(l.startswith("2026-01-01") for l in log.splitlines()), "the log line is one line")
     _, req = c.request("Namespace", ["zbnet"])
     req["Arguments"] = 7
     check("Arguments" in error_of(req), "Arguments that is not an array")
