@@ -79,6 +79,19 @@ TEST_CASE("the NR code's refusals are the method's errors", "[zbus]") {
   }
 }
 
+TEST_CASE("names another network owns: the error does not say which network", "[zbus]") {
+  test::TempDir dir;
+  nr::Node node{"node1", dir.path(), "", "", std::nullopt};
+  nr::State(dir.path()).set_owner("net-0cff-0", "tenant-b-net");
+  for (const char* method : {"ApplyNetResource", "DeleteNetResource"}) {
+    auto r = nr::networker_call(node, request(method, {zbus::pack_json(net_object("node1"))}));
+    CHECK(r.error.empty());
+    REQUIRE(r.call_error);
+    CHECK_THAT(*r.call_error, Catch::StartsWith("network zbn: another network on this node uses net-0cff-0"));
+    CHECK_THAT(*r.call_error, !Catch::Contains("tenant-b-net"));
+  }
+}
+
 TEST_CASE("protocol errors: method, object, argument count and type", "[zbus]") {
   test::TempDir dir;
   nr::Node node{"node1", dir.path(), "", "", std::nullopt};
