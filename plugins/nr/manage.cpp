@@ -45,11 +45,9 @@ struct Args {
 };
 
 // Exit codes: 0 done, 1 failed, 2 usage.
-using Usage = sys::UsageError;
-
 Args parse(const std::vector<std::string>& a) {
   Args r;
-  if (a.empty()) throw Usage("no command");
+  if (a.empty()) throw sys::UsageError("no command");
   r.cmd = a[0];
   const char* dd = std::getenv("ZOS_DATA_DIR");
   r.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
@@ -68,8 +66,8 @@ Args parse(const std::vector<std::string>& a) {
 }
 
 model::Network load(const Args& a) {
-  if (a.pos.size() != 1) throw Usage(a.cmd + " takes one network object file");
-  if (a.node.id.empty()) throw Usage(a.cmd + " needs --node <id>");
+  if (a.pos.size() != 1) throw sys::UsageError(a.cmd + " takes one network object file");
+  if (a.node.id.empty()) throw sys::UsageError(a.cmd + " needs --node <id>");
   model::NetworkSource src;
   src.file = a.pos[0];
   src.node_id = a.node.id;
@@ -146,7 +144,7 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
     }
     State st(a.node.data_dir);
     if (a.cmd == "namespace") {
-      if (a.pos.size() != 1) throw Usage("namespace takes one network id");
+      if (a.pos.size() != 1) throw sys::UsageError("namespace takes one network id");
       auto ap = st.applied(a.pos[0]);
       if (!ap) {
         err += "zos-nr: network " + a.pos[0] + " is not applied on this node (data dir " + a.node.data_dir + ")\n";
@@ -167,8 +165,8 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
       else for (const auto& j : all) print_human(out, j);
       return 0;
     }
-    throw Usage("unknown command " + a.cmd);
-  } catch (const Usage& u) {
+    throw sys::UsageError("unknown command " + a.cmd);
+  } catch (const sys::UsageError& u) {
     err += std::string("zos-nr: ") + u.what() + "\n" + kUsage;
     return 2;
   } catch (const cni::Error& e) {

@@ -157,10 +157,13 @@ TEST_CASE("serve flags", "[zbus]") {
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--node", "n"}), "serve needs --broker");
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x"}), "serve needs --node <id>");
   CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--workers", "0"}),
-                  std::invalid_argument);
+                  sys::UsageError);
   CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--workers", "65"}),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "http://x", "--node", "n"}), std::invalid_argument);
+                  sys::UsageError);
+  CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "http://x", "--node", "n"}), sys::UsageError);
+  CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--bogus"}),
+                    "unknown argument --bogus");
+  CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x", "--node"}), "--node needs a value");
 }
 
 TEST_CASE("broker addresses", "[zbus]") {

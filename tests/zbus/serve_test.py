@@ -66,6 +66,7 @@ class World:
         self.redis_proc = None
         self.server = None
         self.server_log = os.path.join(self.tmp, "serve.log")
+        self.log_file = os.path.join(self.tmp, "zos.log")  # ZOS_LOG_FILE
         netns_add(self.node)
 
     def sh(self, argv, ns=None, check_rc=True):
@@ -91,7 +92,7 @@ class World:
 
     def start_server(self, workers=2):
         log = open(self.server_log, "a")
-        env = dict(os.environ, ZOS_LOG_LEVEL="info")
+        env = dict(os.environ, ZOS_LOG_LEVEL="info", ZOS_LOG_FILE=self.log_file)
         self.server = subprocess.Popen(
             ["nsenter", f"--net=/run/netns/{self.node}", self.zos_nr, "serve", "--broker", f"unix://{self.sock}",
              "--node", NODE_ID, "--data-dir", self.data, "--workers", str(workers)],
@@ -169,6 +170,11 @@ def run(w):
 
     resp = c.call("Namespace", "zbnet")
     check(resp["Arguments"] == [ns0, None], f"Namespace answers {ns0}")
+
+    # The daemon holds the log file once: `zos-nr serve` opened none before
+    # its exec, and zos-nr-zbus one, O_CLOEXEC (else the exec leaks it).
+    fds = [os.readlink(f"/proc/{w.server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{w.server.pid}/fd")]
+    check(fds.count(w.log_file) == 1, f"zos-nr-zbus has the log file open once: {sorted(fds)}")
 
     # A newer version is applied, an older one refused (the method's error).
     resp = c.call("ApplyNetResource", network("zbnet", 0, 2))
