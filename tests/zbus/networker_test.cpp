@@ -112,7 +112,7 @@ TEST_CASE("protocol errors: method, object, argument count and type", "[zbus]") 
   CHECK_THAT(error_of(request("Namespace", {zbus::pack_json(json::array())})), Catch::Contains("expecting a NetID"));
 }
 
-TEST_CASE("a payload without a readable ReplyTo gets no reply; with one it gets the error", "[zbus]") {
+TEST_CASE("a payload without a readable ReplyTo gets no reply, with one it gets the error", "[zbus]") {
   log::init("test_zbus");  // networker_answer logs what it drops
   test::TempDir dir;
   nr::Node node{"node1", dir.path(), "", "", std::nullopt};
