@@ -4,7 +4,6 @@
 //   zos-nr namespace <network_id>              Namespace
 //   zos-nr show [<network_id>]                 the NRs as applied
 // Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --key-dir D, --json.
-#include <cstdlib>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
@@ -49,16 +48,9 @@ Args parse(const std::vector<std::string>& a) {
   Args r;
   if (a.empty()) throw sys::UsageError("no command");
   r.cmd = a[0];
-  const char* dd = std::getenv("ZOS_DATA_DIR");
-  r.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
-  r.pos = sys::Flags()
-              .value("--node", &r.node.id)
-              .value("--data-dir", &r.node.data_dir)
-              .value("--key-file", &r.node.key_file)
-              .value("--identity-file", &r.node.identity_file)
+  sys::Flags f;
+  r.pos = node_flags(f, r.node)
               .value("--key-dir", &r.node.key_dir)
-              .value("--public-namespace", &r.node.public_netns)
-              .value("--node-policy", &r.node.policy_file)
               .on("--force", &r.force)
               .on("--json", &r.json)
               .parse(a, 1, {.prefix = "unknown flag ", .positional_if_no_dash = true});

@@ -219,23 +219,16 @@ class Server {
 
 ServeOptions parse_serve(const std::vector<std::string>& a) {
   ServeOptions o;
-  const char* dd = std::getenv("ZOS_DATA_DIR");
-  o.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
   auto workers = [&](const std::string& w) {
     if (w.empty() || w.size() > 2 || w.find_first_not_of("0123456789") != std::string::npos || std::stoul(w) < 1 ||
         std::stoul(w) > kMaxWorkers)
       throw sys::UsageError("--workers takes a number from 1 to " + std::to_string(kMaxWorkers));
     o.workers = static_cast<unsigned>(std::stoul(w));
   };
-  sys::Flags()
+  sys::Flags f;
+  node_flags(f, o.node)
       .value("--broker", &o.broker)
       .value("--workers", workers)
-      .value("--node", &o.node.id)
-      .value("--data-dir", &o.node.data_dir)
-      .value("--key-file", &o.node.key_file)
-      .value("--identity-file", &o.node.identity_file)
-      .value("--public-namespace", &o.node.public_netns)
-      .value("--node-policy", &o.node.policy_file)
       .parse(a, 1, {.prefix = "unknown argument "});
   if (o.broker.empty()) throw sys::UsageError("serve needs --broker");
   if (o.node.id.empty()) throw sys::UsageError("serve needs --node <id>");
