@@ -2,8 +2,10 @@
 // Input: the raw payload.
 // Properties: decode_request never throws; a decoded request encodes and
 // decodes back to the same fields; every argument either converts or
-// raises ArgumentError (nothing else); replies always encode.
+// raises ArgumentError (nothing else); replies always encode, their error
+// texts valid UTF-8 whatever the request quoted.
 #include "common/zbus/protocol.h"
+#include "common/zbus/value.h"
 #include "fuzz_support.h"
 
 using namespace zos;
@@ -36,7 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)zbus::pack_json(j);
   } catch (const zbus::ArgumentError&) {
   }
-  zbus::Response r{d.id, {zbus::pack_nil()}, true, d.error, d.error, d.dialect};
-  (void)zbus::encode_response(r);
+  // An error quoting what the caller sent, as the Networker's do.
+  std::string quoted = d.request ? "unknown method " + d.request->method + " of " + d.request->object.str() : d.error;
+  zbus::Response r{d.id, {zbus::pack_nil()}, true, quoted, quoted, d.dialect};
+  std::string wire = zbus::encode_response(r);
+  msgpack::object_handle oh = msgpack::unpack(wire.data(), wire.size());
+  auto error = oh.get().as<std::map<std::string, msgpack::object>>().at("Error").as<std::string>();
+  fuzz::require(zbus::valid_utf8(error), "a reply's Error is not UTF-8", error);
   return 0;
 }

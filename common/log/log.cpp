@@ -1,9 +1,12 @@
 #include "common/log/log.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <cstdlib>
+
+#include "common/sys/json.h"
 
 namespace zos::log {
 
@@ -12,6 +15,19 @@ namespace {
 std::string g_program = "zos";
 std::string g_file;
 bool g_threaded = false;
+
+// The message (%v) of every line, whoever logs it: what a tenant sent (a
+// method name, a network id) can end up in a message, so a newline in it
+// must not start a line of its own.
+class PrintableMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string_view v(msg.payload.data(), msg.payload.size());
+    std::string p = sys::printable(v);
+    dest.append(p.data(), p.data() + p.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<PrintableMessage>(); }
+};
 
 spdlog::level::level_enum parse_level(const std::string& s, spdlog::level::level_enum fallback) {
   if (s.empty()) return fallback;
@@ -35,7 +51,9 @@ void install(spdlog::level::level_enum level, const std::string& file) {
   }
   auto logger = std::make_shared<spdlog::logger>(g_program, sinks.begin(), sinks.end());
   logger->set_level(level);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<PrintableMessage>('v').set_pattern("%Y-%m-%dT%H:%M:%S.%e %n[%P] %l: %v");
+  logger->set_formatter(std::move(formatter));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
   g_file = file;

@@ -5,6 +5,10 @@
 #error SPDLOG_COMPILED_LIB must be defined project-wide
 #endif
 
+// A log file is opened O_CLOEXEC: the programs the plugins run (zos-ipam,
+// zos-nft, dnsmasq, zos-nr-zbus from `zos-nr serve`) must not inherit it.
+#define SPDLOG_PREVENT_CHILD_FD
+
 #include <mutex>
 #include <spdlog/common-inl.h>
 #include <spdlog/details/backtracer-inl.h>

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +71,21 @@ bool pump(Fd& to_child, Fd& from_out, Fd* from_err, const std::string& in, ExecR
       if (put > 0) off += static_cast<size_t>(put);
       if (put <= 0 || off == in.size()) to_child.reset();  // EPIPE: the child stopped reading
     }
+  }
+}
+
+// Waits for `pid` (our child, not reaped) to exit, until the deadline; false
+// at the deadline. The pipes may close long before the exit (a child that
+// closes its stdout and runs on), so this wait is under the deadline too.
+bool wait_exit(pid_t pid, Clock::time_point deadline) {
+  Fd pidfd(check("pidfd_open", [&] { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }));
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{pidfd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left));
+    if (n < 0 && errno != EINTR) throw_errno("poll pidfd");
+    if (n > 0) return true;
   }
 }
 
@@ -140,7 +156,7 @@ ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string
   ExecResult r;
   std::optional<Clock::time_point> deadline;
   if (opts.timeout) deadline = Clock::now() + *opts.timeout;
-  if (!pump(to_child, pout.r, perr ? &perr->r : nullptr, in, r, deadline)) {
+  if (!pump(to_child, pout.r, perr ? &perr->r : nullptr, in, r, deadline) || (deadline && !wait_exit(pid, *deadline))) {
     r.timed_out = true;
     ::kill(-pid, SIGKILL);
   }

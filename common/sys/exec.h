@@ -24,7 +24,9 @@ struct ExecOptions {
   Stderr stderr_to = Stderr::kCapture;
   // With a timeout the child gets a process group of its own; the group is
   // killed at the deadline, and once the child has exited (a grandchild, a
-  // DHCP client's lease script, may still hold it).
+  // DHCP client's lease script, may still hold it). The deadline covers the
+  // whole run: the output and the exit (a child may close its pipes and
+  // run on).
   std::optional<std::chrono::milliseconds> timeout;
   // A program that cannot be started (exec fails) is exit status 127, as in
   // a shell, instead of a SysError.

@@ -52,5 +52,9 @@ std::string string_field(const nlohmann::json& j, const char* key, NotString&& n
 bool valid_utf8(std::string_view s);
 // `s` with every byte that is not part of valid UTF-8 as U+FFFD.
 std::string sanitize_utf8(std::string_view s);
+// `s` for one line of a log: control bytes (newlines included) and bytes
+// that are not part of valid UTF-8 as \xNN, so text a tenant sent can
+// neither break a line nor forge the next one.
+std::string printable(std::string_view s);
 
 }  // namespace zos::sys

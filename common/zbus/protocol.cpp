@@ -216,6 +216,13 @@ std::string encode_response(const Response& r) {
   msgpack::sbuffer buf;
   Packer pk(&buf);
   bool failed = !r.error.empty();
+  // Error texts quote what the caller sent (a method, an object, a key),
+  // which may be any bytes, and a client decodes them as strings. Only the
+  // error texts are cleaned: the ID must come back as sent (the client
+  // matches it), and the generic packer stays byte for byte (requests
+  // round-trip).
+  const std::string error = sys::sanitize_utf8(r.error);
+  const std::string call_error = r.call_error ? sys::sanitize_utf8(*r.call_error) : std::string();
   pk.pack_map(3);
   put_str(pk, "ID");
   put_str(pk, r.id);
@@ -232,7 +239,7 @@ std::string encode_response(const Response& r) {
           Packer ep(&e);
           ep.pack_map(1);
           put_str(ep, "Message");
-          put_str(ep, *r.call_error);
+          put_str(ep, call_error);
           values.push_back(str_of(e));
         }
       }
@@ -247,10 +254,10 @@ std::string encode_response(const Response& r) {
     put_str(pk, "Error");
     pk.pack_map(1);
     put_str(pk, "Message");
-    put_str(pk, failed || !r.call_error ? std::string() : *r.call_error);
+    put_str(pk, failed ? std::string() : call_error);
   }
   put_str(pk, "Error");
-  put_str(pk, r.error);
+  put_str(pk, error);
   return str_of(buf);
 }
 

@@ -69,6 +69,8 @@ struct Response {
   Dialect dialect = Dialect::kArguments;
 };
 
+// `error` and `call_error` go out as valid UTF-8 (a byte that is not UTF-8
+// becomes U+FFFD), whatever they quote; the ID and values as they are.
 std::string encode_response(const Response& r);
 // The request as a zbus client sends it (used by tests and tools).
 std::string encode_request(const Request& r);

@@ -40,12 +40,10 @@ constexpr const char* kUsage =
     "SIGHUP: a new WireGuard key for every NR whose key this node made (published; peers follow)\n"
     "SIGTERM/SIGINT: finish the applies in flight and exit 0\n";
 
-using Usage = zos::sys::UsageError;
-
 int number(const std::string& flag, const std::string& v, int lo, int hi) {
   if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < lo ||
       std::stoi(v) > hi)
-    throw Usage(flag + " takes a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    throw zos::sys::UsageError(flag + " takes a number from " + std::to_string(lo) + " to " + std::to_string(hi));
   return std::stoi(v);
 }
 
@@ -65,7 +63,7 @@ zos::agent::Settings parse(const std::vector<std::string>& a) {
       std::string url = list.substr(b, e - b);
       while (!url.empty() && url.back() == '/') url.pop_back();
       if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-        throw Usage("--etcd takes http(s)://host:port URLs, got \"" + url + "\"");
+        throw zos::sys::UsageError("--etcd takes http(s)://host:port URLs, got \"" + url + "\"");
       s.etcd.endpoints.push_back(url);
       b = e + 1;
     }
@@ -88,17 +86,17 @@ zos::agent::Settings parse(const std::vector<std::string>& a) {
       .value("--status-interval",
              [&](const std::string& v) { s.status_interval = std::chrono::seconds(number("--status-interval", v, 1, 3600)); })
       .parse(a, 0, {.prefix = "unknown argument "});
-  if (s.etcd.endpoints.empty()) throw Usage("--etcd is required");
-  if (node.id.empty()) throw Usage("--node is required");
+  if (s.etcd.endpoints.empty()) throw zos::sys::UsageError("--etcd is required");
+  if (node.id.empty()) throw zos::sys::UsageError("--node is required");
   if (s.prefix.empty() || s.prefix[0] != '/' || s.prefix.back() == '/')
-    throw Usage("--prefix must start with / and not end with one (e.g. /zos)");
-  if (s.etcd.cert.empty() != s.etcd.key.empty()) throw Usage("--cert and --key go together");
+    throw zos::sys::UsageError("--prefix must start with / and not end with one (e.g. /zos)");
+  if (s.etcd.cert.empty() != s.etcd.key.empty()) throw zos::sys::UsageError("--cert and --key go together");
   if (!password_file.empty()) {
     auto p = zos::sys::read_file(password_file);
-    if (!p) throw Usage("--password-file " + password_file + " cannot be read");
+    if (!p) throw zos::sys::UsageError("--password-file " + password_file + " cannot be read");
     s.etcd.password = p->substr(0, p->find_last_not_of("\r\n") + 1);
   }
-  if (s.etcd.user.empty() != password_file.empty()) throw Usage("--user and --password-file go together");
+  if (s.etcd.user.empty() != password_file.empty()) throw zos::sys::UsageError("--user and --password-file go together");
   return s;
 }
 
@@ -115,7 +113,7 @@ int main(int argc, char** argv) {
   zos::agent::Settings s;
   try {
     s = parse(args);
-  } catch (const Usage& u) {
+  } catch (const zos::sys::UsageError& u) {
     put(2, std::string("zos-agent: ") + u.what() + "\n" + kUsage);
     return 2;
   }

@@ -28,8 +28,6 @@ constexpr const char* kUsage =
     "--cmdline /proc/cmdline, --data-dir /var/cache/modules/network (or $ZOS_DATA_DIR),\n"
     "--zinit-dir /etc/zinit, --name public. See docs/bootstrap.md.\n";
 
-using Usage = sys::UsageError;
-
 struct Args {
   std::string cmd;
   std::string config = kDefaultConfig, cmdline = kDefaultCmdline, data_dir = kDefaultDataDir,
@@ -38,10 +36,10 @@ struct Args {
 };
 
 Args parse(const std::vector<std::string>& a) {
-  if (a.empty()) throw Usage("no command");
+  if (a.empty()) throw sys::UsageError("no command");
   Args r;
   r.cmd = a[0];
-  if (r.cmd != "uplink" && r.cmd != "public" && r.cmd != "status") throw Usage("unknown command " + r.cmd);
+  if (r.cmd != "uplink" && r.cmd != "public" && r.cmd != "status") throw sys::UsageError("unknown command " + r.cmd);
   if (const char* dd = std::getenv("ZOS_DATA_DIR"); dd && *dd) r.data_dir = dd;
   sys::Flags f;
   f.on("--json", &r.json).value("--config", &r.config).value("--data-dir", &r.data_dir);
@@ -51,7 +49,7 @@ Args parse(const std::vector<std::string>& a) {
   if (r.cmd == "public") f.value("--name", &r.name).on("--delete", &r.del);
   f.parse(a, 1, {.prefix = "unknown argument ", .suffix = " for " + r.cmd});
   if (r.name.empty() || r.name.find('/') != std::string::npos || r.name == "." || r.name == "..")
-    throw Usage("--name must be a namespace name");
+    throw sys::UsageError("--name must be a namespace name");
   return r;
 }
 
@@ -115,7 +113,7 @@ int cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   Args a;
   try {
     a = parse(args);
-  } catch (const Usage& e) {
+  } catch (const sys::UsageError& e) {
     err << "zos-bootstrap: " << e.what() << "\n" << kUsage;
     return 2;
   }

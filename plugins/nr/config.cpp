@@ -1,5 +1,7 @@
 #include "plugins/nr/config.h"
 
+#include <cstdlib>
+
 #include "common/sys/json.h"
 #include "model/source.h"
 
@@ -62,6 +64,17 @@ Config parse_config(const cni::Request& req) {
   req.env.args.reject_unknown({"IP", "MAC", "ZOS_NETWORK", "K8S_POD_NAME", "K8S_POD_NAMESPACE",
                                "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"});
   return cfg;
+}
+
+sys::Flags& node_flags(sys::Flags& f, Node& node) {
+  const char* dd = std::getenv("ZOS_DATA_DIR");
+  node.data_dir = dd && *dd ? dd : kDefaultDataDir;
+  return f.value("--node", &node.id)
+      .value("--data-dir", &node.data_dir)
+      .value("--key-file", &node.key_file)
+      .value("--identity-file", &node.identity_file)
+      .value("--public-namespace", &node.public_netns)
+      .value("--node-policy", &node.policy_file);
 }
 
 }  // namespace zos::nr

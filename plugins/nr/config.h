@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/cni/plugin.h"
+#include "common/sys/flags.h"
 #include "model/network.h"
 
 namespace zos::nr {
@@ -47,5 +48,11 @@ struct Config {
 // Reads the config; cni::Error(7) naming what is wrong. Does not load the
 // network object (DEL must work without it).
 Config parse_config(const cni::Request& req);
+
+// The node's flags as `zos-nr apply/delete/...` and `zos-nr serve` take
+// them (--node, --data-dir, --key-file, --identity-file, --public-namespace,
+// --node-policy), bound to `node`, whose data dir starts as $ZOS_DATA_DIR
+// or the default. Returns `f` for more flags.
+sys::Flags& node_flags(sys::Flags& f, Node& node);
 
 }  // namespace zos::nr

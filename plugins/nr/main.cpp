@@ -49,9 +49,11 @@ int main(int argc, char** argv) {
   auto put = [](int fd, const std::string& s) { return ::write(fd, s.data(), s.size()) < 0; };
   if (!args.empty() && (args[0] == "--version" || args[0] == "version"))
     return put(1, "zos-nr " ZOS_VERSION " (" ZOS_BUILD ")\n");
-  zos::log::init("zos-nr");
   const char* cmd = std::getenv("CNI_COMMAND");
+  // Before the log: zos-nr-zbus sets up its own, and nothing of this
+  // process's (a log file's fd) is to be handed on.
   if ((!cmd || !*cmd) && !args.empty() && args[0] == "serve") return exec_zbus(argv);
+  zos::log::init("zos-nr");
   if ((!cmd || !*cmd) && !args.empty()) {
     std::string out, err;
     int rc = zos::nr::manage(args, out, err);

@@ -4,7 +4,6 @@
 //   zos-nr namespace <network_id>              Namespace
 //   zos-nr show [<network_id>]                 the NRs as applied
 // Common flags: --data-dir D (or $ZOS_DATA_DIR), --key-file F, --key-dir D, --json.
-#include <cstdlib>
 
 #include "common/cni/error.h"
 #include "common/log/log.h"
@@ -45,22 +44,13 @@ struct Args {
 };
 
 // Exit codes: 0 done, 1 failed, 2 usage.
-using Usage = sys::UsageError;
-
 Args parse(const std::vector<std::string>& a) {
   Args r;
-  if (a.empty()) throw Usage("no command");
+  if (a.empty()) throw sys::UsageError("no command");
   r.cmd = a[0];
-  const char* dd = std::getenv("ZOS_DATA_DIR");
-  r.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
-  r.pos = sys::Flags()
-              .value("--node", &r.node.id)
-              .value("--data-dir", &r.node.data_dir)
-              .value("--key-file", &r.node.key_file)
-              .value("--identity-file", &r.node.identity_file)
+  sys::Flags f;
+  r.pos = node_flags(f, r.node)
               .value("--key-dir", &r.node.key_dir)
-              .value("--public-namespace", &r.node.public_netns)
-              .value("--node-policy", &r.node.policy_file)
               .on("--force", &r.force)
               .on("--json", &r.json)
               .parse(a, 1, {.prefix = "unknown flag ", .positional_if_no_dash = true});
@@ -68,8 +58,8 @@ Args parse(const std::vector<std::string>& a) {
 }
 
 model::Network load(const Args& a) {
-  if (a.pos.size() != 1) throw Usage(a.cmd + " takes one network object file");
-  if (a.node.id.empty()) throw Usage(a.cmd + " needs --node <id>");
+  if (a.pos.size() != 1) throw sys::UsageError(a.cmd + " takes one network object file");
+  if (a.node.id.empty()) throw sys::UsageError(a.cmd + " needs --node <id>");
   model::NetworkSource src;
   src.file = a.pos[0];
   src.node_id = a.node.id;
@@ -146,7 +136,7 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
     }
     State st(a.node.data_dir);
     if (a.cmd == "namespace") {
-      if (a.pos.size() != 1) throw Usage("namespace takes one network id");
+      if (a.pos.size() != 1) throw sys::UsageError("namespace takes one network id");
       auto ap = st.applied(a.pos[0]);
       if (!ap) {
         err += "zos-nr: network " + a.pos[0] + " is not applied on this node (data dir " + a.node.data_dir + ")\n";
@@ -167,8 +157,8 @@ int manage(const std::vector<std::string>& argv, std::string& out, std::string& 
       else for (const auto& j : all) print_human(out, j);
       return 0;
     }
-    throw Usage("unknown command " + a.cmd);
-  } catch (const Usage& u) {
+    throw sys::UsageError("unknown command " + a.cmd);
+  } catch (const sys::UsageError& u) {
     err += std::string("zos-nr: ") + u.what() + "\n" + kUsage;
     return 2;
   } catch (const cni::Error& e) {

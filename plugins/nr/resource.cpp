@@ -217,11 +217,16 @@ void teardown(const Node& node, const Resource& r) {
   sys::delete_named_netns(r.plan.netns);
 }
 
-void check_owner(const State& st, const Resource& r) {
-  if (auto owner = st.owner(r.plan.netns); owner && *owner != r.net.network_id)
-    throw cni::Error(kNameClash, "network " + r.net.network_id + " and network " + *owner + " would both use " +
-                                     r.plan.netns + ", " + r.plan.bridge + " and " + r.plan.veth +
-                                     " on this node: give one of them another allocation_nr or prefix");
+// Refuses names that another network owns on this node; `refusal` is what
+// is refused and what to do. The error goes back to whoever sent the object
+// (a tenant): it says another network uses the names, never which one
+// (another tenant's network id); the log names it, for the operator.
+void check_owner(const State& st, const Resource& r, const std::string& refusal) {
+  if (auto owner = st.owner(r.plan.netns); owner && *owner != r.net.network_id) {
+    spdlog::warn("network {}: {} belongs to network {}: {}", r.net.network_id, r.plan.netns, *owner, refusal);
+    throw cni::Error(kNameClash, "network " + r.net.network_id + ": another network on this node uses " +
+                                     r.plan.netns + ", " + r.plan.bridge + " and " + r.plan.veth + ": " + refusal);
+  }
 }
 
 // This version is applied under these names and the NR is intact: a warm
@@ -279,7 +284,7 @@ std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const 
 // older than the applied one is refused (112), or with `join_newer`
 // replaced in `r` by the applied newer one's NR.
 std::optional<Applied> settle_version(const Node& node, const State& st, Resource& r, bool join_newer) {
-  check_owner(st, r);
+  check_owner(st, r, "give this network another allocation_nr or prefix");
   const model::Network net = r.net;
   auto prev = st.applied(net.network_id);
   if (prev && prev->version > net.version) {
@@ -334,9 +339,7 @@ void remove(const Node& node, const model::Network& net, bool force) {
   Resource r = resolve(net, node.id);
   State st(node.data_dir);
   FileLock lock = st.lock(r.plan.netns, FileLock::Mode::kExclusive);
-  if (auto owner = st.owner(r.plan.netns); owner && *owner != net.network_id)
-    throw cni::Error(kNameClash, r.plan.netns + " belongs to network " + *owner + ", not " + net.network_id +
-                                     ": refusing to delete it");
+  check_owner(st, r, "refusing to delete them");
   // A stale or replayed delete must not remove the current NR.
   if (auto prev = st.applied(net.network_id); prev && prev->version > net.version && !force)
     throw cni::Error(kStaleVersion, "network " + net.network_id + " version " + std::to_string(net.version) +

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "common/log/log.h"
 #include "plugins/zbus/serve.h"
 #include "zos_version.h"
 
@@ -17,6 +16,5 @@ int main(int argc, char** argv) {
     return put("zos-nr-zbus " ZOS_VERSION " (" ZOS_BUILD ")\n");
   if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h" || args[1] == "help"))
     return put(zos::nr::serve_usage());
-  zos::log::init("zos-nr-zbus");
-  return zos::nr::serve(args);
+  return zos::nr::serve(args);  // sets up its log (threaded) once its flags are read
 }

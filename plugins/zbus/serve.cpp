@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/log/log.h"
+#include "common/sys/flags.h"
 #include "common/zbus/broker.h"
 #include "plugins/zbus/networker.h"
 
@@ -218,40 +219,24 @@ class Server {
 
 ServeOptions parse_serve(const std::vector<std::string>& a) {
   ServeOptions o;
-  const char* dd = std::getenv("ZOS_DATA_DIR");
-  o.node.data_dir = dd && *dd ? dd : kDefaultDataDir;
-  for (size_t i = 1; i < a.size(); ++i) {
-    auto value = [&](const char* flag) {
-      if (i + 1 >= a.size()) throw std::invalid_argument(std::string(flag) + " needs a value");
-      return a[++i];
-    };
-    if (a[i] == "--broker") {
-      o.broker = value("--broker");
-    } else if (a[i] == "--workers") {
-      std::string w = value("--workers");
-      if (w.empty() || w.size() > 2 || w.find_first_not_of("0123456789") != std::string::npos || std::stoul(w) < 1 ||
-          std::stoul(w) > kMaxWorkers)
-        throw std::invalid_argument("--workers takes a number from 1 to " + std::to_string(kMaxWorkers));
-      o.workers = static_cast<unsigned>(std::stoul(w));
-    } else if (a[i] == "--node") {
-      o.node.id = value("--node");
-    } else if (a[i] == "--data-dir") {
-      o.node.data_dir = value("--data-dir");
-    } else if (a[i] == "--key-file") {
-      o.node.key_file = value("--key-file");
-    } else if (a[i] == "--identity-file") {
-      o.node.identity_file = value("--identity-file");
-    } else if (a[i] == "--public-namespace") {
-      o.node.public_netns = value("--public-namespace");
-    } else if (a[i] == "--node-policy") {
-      o.node.policy_file = value("--node-policy");
-    } else {
-      throw std::invalid_argument("unknown argument " + a[i]);
-    }
+  auto workers = [&](const std::string& w) {
+    if (w.empty() || w.size() > 2 || w.find_first_not_of("0123456789") != std::string::npos || std::stoul(w) < 1 ||
+        std::stoul(w) > kMaxWorkers)
+      throw sys::UsageError("--workers takes a number from 1 to " + std::to_string(kMaxWorkers));
+    o.workers = static_cast<unsigned>(std::stoul(w));
+  };
+  sys::Flags f;
+  node_flags(f, o.node)
+      .value("--broker", &o.broker)
+      .value("--workers", workers)
+      .parse(a, 1, {.prefix = "unknown argument "});
+  if (o.broker.empty()) throw sys::UsageError("serve needs --broker");
+  if (o.node.id.empty()) throw sys::UsageError("serve needs --node <id>");
+  try {
+    zbus::BrokerAddress::parse(o.broker);
+  } catch (const std::invalid_argument& e) {  // a bad URL is a usage error
+    throw sys::UsageError(e.what());
   }
-  if (o.broker.empty()) throw std::invalid_argument("serve needs --broker");
-  if (o.node.id.empty()) throw std::invalid_argument("serve needs --node <id>");
-  zbus::BrokerAddress::parse(o.broker);  // reports a bad URL as usage
   return o;
 }
 
@@ -261,7 +246,7 @@ int serve(const std::vector<std::string>& args) {
   ServeOptions o;
   try {
     o = parse_serve(args);
-  } catch (const std::invalid_argument& e) {
+  } catch (const sys::UsageError& e) {
     std::string msg = std::string("zos-nr-zbus: ") + e.what() + "\n" + kUsage;
     (void)!::write(2, msg.data(), msg.size());
     return 2;

@@ -20,8 +20,8 @@ struct ServeOptions {
 };
 
 // `--broker B [--workers N] [--node ID] [--data-dir D] [--key-file F] ...`
-// after args[0] (the program name, or `serve`); throws
-// std::invalid_argument saying what is wrong.
+// after args[0] (the program name, or `serve`); throws sys::UsageError
+// saying what is wrong.
 ServeOptions parse_serve(const std::vector<std::string>& args);
 
 // The usage text (--help prints it on stdout, a usage error on stderr).

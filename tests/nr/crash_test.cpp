@@ -154,9 +154,10 @@ TEST_CASE("nr: an ADD killed after its veth, whose container end was renamed, is
 
 namespace {
 
-// The zos-nr stopped at its fault point (ZOS_FAULT=stop:...) with
-// ZOS_TEST_TAG=<tag> in its environment; 0 while there is none.
-pid_t stopped_with(const std::string& tag) {
+// A process with ZOS_TEST_TAG=<tag> in its environment, only a stopped one
+// when `stopped` (zos-nr stops at its fault point with ZOS_FAULT=stop:...);
+// 0 while there is none.
+pid_t tagged(const std::string& tag, bool stopped) {
   const std::string want = "ZOS_TEST_TAG=" + tag + std::string(1, '\0');
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string pid = e.path().filename();
@@ -165,13 +166,29 @@ pid_t stopped_with(const std::string& tag) {
     std::string line;
     std::getline(stat, line);
     auto close = line.rfind(") ");
-    if (close == std::string::npos || line[close + 2] != 'T') continue;
+    if (close == std::string::npos || (stopped && line[close + 2] != 'T')) continue;
     std::ifstream env(e.path() / "environ", std::ios::binary);
     std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
     if (all.find(want) != std::string::npos) return static_cast<pid_t>(std::stoi(pid));
   }
   return 0;
 }
+
+// Kills what runs with the tag on every way out of the test. A failed
+// assertion while the ADD is stopped would otherwise hang the test: the
+// futures' destructors wait for the ADD, and for the delete its lock holds.
+// Declared after both futures, so it runs first.
+struct KillTagged {
+  std::string tag;
+  ~KillTagged() {
+    for (int i = 0; i < 100; ++i) {
+      pid_t p = tagged(tag, false);
+      if (!p) return;
+      ::kill(p, SIGKILL);
+      ::usleep(10000);
+    }
+  }
+};
 
 }  // namespace
 
@@ -197,10 +214,12 @@ TEST_CASE("nr: a delete between an ADD's apply and its attach waits for the ADD"
   auto add = std::async(std::launch::async, [&] {
     return node.cni("ADD", conf, "lock-1", ns, "eth0", {{"ZOS_FAULT", "stop:add-after-apply"}, {"ZOS_TEST_TAG", tag}});
   });
+  std::future<Exec> del;
+  KillTagged guard{tag};
   pid_t pid = 0;
-  for (int i = 0; i < 600 && !pid && add.wait_for(50ms) == std::future_status::timeout; ++i) pid = stopped_with(tag);
+  for (int i = 0; i < 600 && !pid && add.wait_for(50ms) == std::future_status::timeout; ++i) pid = tagged(tag, true);
   REQUIRE(pid != 0);  // else the ADD ended (or took 30 s) before its attach
-  auto del = std::async(std::launch::async, [&] { return node.manage({"delete", file, "--node", kNodeId}); });
+  del = std::async(std::launch::async, [&] { return node.manage({"delete", file, "--node", kNodeId}); });
   // Time enough for a delete that nothing holds back (~50 ms) to be done.
   const bool del_waited = del.wait_for(3s) == std::future_status::timeout;
   ::kill(pid, SIGCONT);

@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include "common/log/log.h"
+#include "common/sys/flags.h"
 #include "common/zbus/broker.h"
+#include "common/zbus/value.h"
 #include "plugins/zbus/networker.h"
 #include "plugins/zbus/serve.h"
 #include "plugins/nr/state.h"
@@ -77,6 +79,19 @@ TEST_CASE("the NR code's refusals are the method's errors", "[zbus]") {
   }
 }
 
+TEST_CASE("names another network owns: the error does not say which network", "[zbus]") {
+  test::TempDir dir;
+  nr::Node node{"node1", dir.path(), "", "", std::nullopt};
+  nr::State(dir.path()).set_owner("net-0cff-0", "tenant-b-net");
+  for (const char* method : {"ApplyNetResource", "DeleteNetResource"}) {
+    auto r = nr::networker_call(node, request(method, {zbus::pack_json(net_object("node1"))}));
+    CHECK(r.error.empty());
+    REQUIRE(r.call_error);
+    CHECK_THAT(*r.call_error, Catch::StartsWith("network zbn: another network on this node uses net-0cff-0"));
+    CHECK_THAT(*r.call_error, !Catch::Contains("tenant-b-net"));
+  }
+}
+
 TEST_CASE("protocol errors: method, object, argument count and type", "[zbus]") {
   test::TempDir dir;
   nr::Node node{"node1", dir.path(), "", "", std::nullopt};
@@ -97,7 +112,7 @@ TEST_CASE("protocol errors: method, object, argument count and type", "[zbus]") 
   CHECK_THAT(error_of(request("Namespace", {zbus::pack_json(json::array())})), Catch::Contains("expecting a NetID"));
 }
 
-TEST_CASE("a payload without a readable ReplyTo gets no reply; with one it gets the error", "[zbus]") {
+TEST_CASE("a payload without a readable ReplyTo gets no reply, with one it gets the error", "[zbus]") {
   log::init("test_zbus");  // networker_answer logs what it drops
   test::TempDir dir;
   nr::Node node{"node1", dir.path(), "", "", std::nullopt};
@@ -111,6 +126,27 @@ TEST_CASE("a payload without a readable ReplyTo gets no reply; with one it gets 
   CHECK_THAT(r->error, Catch::StartsWith("unknown method Nope"));
 }
 
+TEST_CASE("a method or object name that is not UTF-8 is quoted as UTF-8 in the reply", "[zbus]") {
+  test::TempDir dir;
+  nr::Node node{"node1", dir.path(), "", "", std::nullopt};
+  std::string to;
+  auto reply_error = [&](const zbus::Request& req) {
+    auto r = nr::networker_answer(node, zbus::encode_request(req), &to);
+    REQUIRE(r);
+    std::string wire = zbus::encode_response(*r);
+    msgpack::object_handle oh = msgpack::unpack(wire.data(), wire.size());
+    return oh.get().as<std::map<std::string, msgpack::object>>().at("Error").as<std::string>();
+  };
+  std::string e = reply_error(request("Frob\xff\xfe", {}));
+  CHECK(zbus::valid_utf8(e));
+  CHECK_THAT(e, Catch::StartsWith("unknown method Frob\xef\xbf\xbd\xef\xbf\xbd of network@0.0.1"));
+  auto wrong = request("Namespace", {zbus::pack_string("x")});
+  wrong.object.name = "net\xc3";
+  e = reply_error(wrong);
+  CHECK(zbus::valid_utf8(e));
+  CHECK_THAT(e, Catch::StartsWith("unknown object net\xef\xbf\xbd@0.0.1"));
+}
+
 TEST_CASE("serve flags", "[zbus]") {
   auto o = nr::parse_serve({"serve", "--broker", "unix:///tmp/r.sock", "--node", "n", "--workers", "3"});
   CHECK(o.workers == 3);
@@ -121,10 +157,13 @@ TEST_CASE("serve flags", "[zbus]") {
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--node", "n"}), "serve needs --broker");
   CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x"}), "serve needs --node <id>");
   CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--workers", "0"}),
-                  std::invalid_argument);
+                  sys::UsageError);
   CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--workers", "65"}),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "http://x", "--node", "n"}), std::invalid_argument);
+                  sys::UsageError);
+  CHECK_THROWS_AS(nr::parse_serve({"serve", "--broker", "http://x", "--node", "n"}), sys::UsageError);
+  CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x", "--node", "n", "--bogus"}),
+                    "unknown argument --bogus");
+  CHECK_THROWS_WITH(nr::parse_serve({"serve", "--broker", "unix:///x", "--node"}), "--node needs a value");
 }
 
 TEST_CASE("broker addresses", "[zbus]") {

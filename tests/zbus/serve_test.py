@@ -66,6 +66,7 @@ class World:
         self.redis_proc = None
         self.server = None
         self.server_log = os.path.join(self.tmp, "serve.log")
+        self.log_file = os.path.join(self.tmp, "zos.log")  # ZOS_LOG_FILE
         netns_add(self.node)
 
     def sh(self, argv, ns=None, check_rc=True):
@@ -91,7 +92,7 @@ class World:
 
     def start_server(self, workers=2):
         log = open(self.server_log, "a")
-        env = dict(os.environ, ZOS_LOG_LEVEL="info")
+        env = dict(os.environ, ZOS_LOG_LEVEL="info", ZOS_LOG_FILE=self.log_file)
         self.server = subprocess.Popen(
             ["nsenter", f"--net=/run/netns/{self.node}", self.zos_nr, "serve", "--broker", f"unix://{self.sock}",
              "--node", NODE_ID, "--data-dir", self.data, "--workers", str(workers)],
@@ -170,6 +171,11 @@ def run(w):
     resp = c.call("Namespace", "zbnet")
     check(resp["Arguments"] == [ns0, None], f"Namespace answers {ns0}")
 
+    # The daemon holds the log file once: `zos-nr serve` opened none before
+    # its exec, and zos-nr-zbus one, O_CLOEXEC (else the exec leaks it).
+    fds = [os.readlink(f"/proc/{w.server.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{w.server.pid}/fd")]
+    check(fds.count(w.log_file) == 1, f"zos-nr-zbus has the log file open once: {sorted(fds)}")
+
     # A newer version is applied, an older one refused (the method's error).
     resp = c.call("ApplyNetResource", network("zbnet", 0, 2))
     check(resp["Arguments"] == [ns0, None], "version 2 applied")
@@ -212,6 +218,18 @@ def run(w):
     _, req = c.request("Namespace", ["zbnet"])
     req["Object"] = {"Name": "network", "Version": "9.9.9"}
     check("unknown object" in error_of(req), "unknown object version")
+    # A method name that is not UTF-8 and holds a newline: the Error is
+    # UTF-8 (this client's decoder, raw=False, takes nothing else) and the
+    # log line that quotes it stays one line.
+    _, req = c.request("x", [])
+    req["Method"] = b"Frob\n2026-01-01T00:00:00.000 zos-nr-zbus[1] error: forged\xff"
+    e = error_of(req)
+    check("unknown method Frob\n2026" in e and "forged\ufffd of network@0.0.1" in e,
+          f"unknown method quoting bytes that are not UTF-8: {e!r}")
+    with open(w.server_log) as fh:
+        log = fh.read()
+    check("unknown method Frob\\x0a2026-01-01T00:00:00.000 zos-nr-zbus[1] error: forged\\xff" in log
+          and not any(l.startswith("2026-01-01") for l in log.splitlines()), "the log line is one line")
     _, req = c.request("Namespace", ["zbnet"])
     req["Arguments"] = 7
     check("Arguments" in error_of(req), "Arguments that is not an array")

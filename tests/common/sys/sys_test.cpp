@@ -69,6 +69,34 @@ TEST_CASE("exec: the deadline kills the child and what it started", "[sys][exec]
   CHECK(gone);
 }
 
+TEST_CASE("exec: the deadline covers a child that closed its pipes and runs on", "[sys][exec]") {
+  TempDir d;
+  // The pipes close at once, so the wait for the exit is what must be bounded
+  // (before, it was not: each section took the full 6 s sleep).
+  std::string body;
+  SECTION("the child sleeps") { body = "echo $$ > " + (d / "sleeper") + "\nexec >/dev/null 2>&1\nexec sleep 6\n"; }
+  SECTION("the child waits for a grandchild that sleeps") {
+    body = "exec >/dev/null 2>&1\nsleep 6 &\necho $! > " + (d / "sleeper") + "\nwait\n";
+  }
+  auto p = script(d, "detach.sh", body);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = sys::exec({p}, kEnv, "", {.timeout = std::chrono::milliseconds(500)});
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(r.timed_out);
+  CHECK(r.status == -1);
+  CHECK(took < std::chrono::seconds(4));
+  auto sleeper = sys::read_file(d / "sleeper");
+  REQUIRE(sleeper);
+  const pid_t pid = std::stoi(*sleeper);
+  bool gone = false;  // killed with the group (the child's own pid is reaped by us)
+  for (int i = 0; i < 100 && !gone; ++i) {
+    auto stat = sys::read_file("/proc/" + std::to_string(pid) + "/stat");
+    gone = !stat || stat->find(") Z ") != std::string::npos;
+    if (!gone) ::usleep(20000);
+  }
+  CHECK(gone);
+}
+
 TEST_CASE("exec: a program that cannot start", "[sys][exec]") {
   TempDir d;
   CHECK_THROWS_AS(sys::exec({d / "missing"}, kEnv), sys::SysError);

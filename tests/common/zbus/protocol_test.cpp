@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/zbus/protocol.h"
+#include "common/zbus/value.h"
 
 using namespace zos::zbus;
 using nlohmann::json;
@@ -180,4 +181,30 @@ TEST_CASE("arguments: msgpack values as JSON", "[zbus]") {
     CHECK(unpack_string(pack_string("net1")) == "net1");
     CHECK_THROWS_WITH(unpack_string(pack_json(7)), Catch::Contains("expected a string"));
   }
+}
+
+TEST_CASE("reply error texts are valid UTF-8 whatever they quote, the ID comes back as sent", "[zbus]") {
+  // What a client's msgpack reader sees: the raw str bytes of each field.
+  auto fields = [](const std::string& wire) {
+    msgpack::object_handle oh = msgpack::unpack(wire.data(), wire.size());
+    std::map<std::string, msgpack::object> m;
+    oh.get().convert(m);
+    return std::make_pair(std::move(oh), m);
+  };
+  auto str = [](const msgpack::object& o) { return o.as<std::string>(); };
+  const std::string raw = "unknown method \xff\xfe\n";
+  for (Dialect dialect : {Dialect::kArguments, Dialect::kTuple}) {
+    auto [oh, m] = fields(encode_response({"id\xff", {}, true, std::nullopt, raw, dialect}));
+    CHECK(str(m.at("ID")) == "id\xff");
+    CHECK(valid_utf8(str(m.at("Error"))));
+    CHECK(str(m.at("Error")) == "unknown method \xef\xbf\xbd\xef\xbf\xbd\n");
+  }
+  auto [oh, m] = fields(encode_response({"a", {}, true, std::string("no network \xc3"), "", Dialect::kArguments}));
+  auto args = m.at("Arguments").as<std::vector<std::string>>();
+  REQUIRE(args.size() == 1);
+  json message = json::from_msgpack(args[0]);
+  CHECK(message["Message"] == "no network \xef\xbf\xbd");
+  auto [oh2, m2] = fields(encode_response({"a", {}, true, std::string("no network \xc3"), "", Dialect::kTuple}));
+  auto ret = m2.at("Return").as<std::map<std::string, msgpack::object>>();
+  CHECK(str(ret.at("Error").as<std::map<std::string, msgpack::object>>().at("Message")) == "no network \xef\xbf\xbd");
 }
