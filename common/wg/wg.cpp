@@ -3,6 +3,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/sys/syscall.h"
@@ -85,7 +86,7 @@ std::string key_to_hex(const Key& k) {
   return out;
 }
 
-std::optional<Key> key_from_hex(const std::string& s) {
+std::optional<Key> key_from_hex(std::string_view s) {
   if (s.size() != 64) return std::nullopt;
   Key k{};
   for (size_t i = 0; i < 32; ++i) {
@@ -119,6 +120,17 @@ std::optional<std::chrono::system_clock::time_point> handshake_time(int64_t sec,
   if ((sec == 0 && nsec == 0) || sec < 0 || sec > kMaxSec || nsec < 0 || nsec >= 1000000000) return std::nullopt;
   return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
       std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec)));
+}
+
+bool same_peer(const PeerConfig& want, const PeerState& have) {
+  if (want.endpoint && want.endpoint != have.endpoint) return false;
+  if (want.keepalive && *want.keepalive != have.keepalive) return false;
+  auto as_set = [](std::vector<ip::Prefix> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  return as_set(want.allowed_ips) == as_set(have.allowed_ips);
 }
 
 bool kernel_supported() { return KernelBackend::available(); }

@@ -254,7 +254,9 @@ std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const 
 // replaced in `r` by the applied newer one's NR.
 std::optional<Applied> settle_version(const Node& node, const State& st, Resource& r, bool join_newer) {
   check_owner(st, r);
-  const model::Network net = r.net;
+  model::Network net;  // the ADD's id and version, kept while `r` may change
+  net.network_id = r.net.network_id;
+  net.version = r.net.version;
   auto prev = st.applied(net.network_id);
   if (prev && prev->version > net.version) {
     if (!join_newer) stale(net, prev->version);
