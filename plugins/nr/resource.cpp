@@ -257,7 +257,7 @@ std::optional<Applied> settle_version(const Node& node, const State& st, Resourc
   model::Network net;  // the ADD's id and version, kept while `r` may change
   net.network_id = r.net.network_id;
   net.version = r.net.version;
-  auto prev = st.applied(net.network_id);
+  auto prev = st.applied(net.network_id, r.net.raw);
   if (prev && prev->version > net.version) {
     if (!join_newer) stale(net, prev->version);
     // An apply of a newer version got here first: the container joins

@@ -43,6 +43,9 @@ class State {
   const std::string& dir() const { return dir_; }
 
   std::optional<Applied> applied(const std::string& network_id) const;
+  // The same, faster when the record's network is `expect` (an unchanged
+  // re-apply): its text is compared with `expect`'s, not parsed.
+  std::optional<Applied> applied(const std::string& network_id, const nlohmann::json& expect) const;
   std::vector<Applied> all_applied() const;
   void save_applied(const Applied& a) const;
   void remove_applied(const std::string& network_id) const;
