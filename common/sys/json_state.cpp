@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -84,19 +85,54 @@ std::optional<std::pair<size_t, size_t>> member_span(std::string_view text, std:
   return found;
 }
 
-// Whether `text` is `flat` (a dump(2)) as dump(2) writes it one level down:
-// two more spaces after every line break. Line by line, with no copy.
-bool nested_dump_is(std::string_view text, std::string_view flat) {
-  size_t t = 0;
-  for (size_t f = 0;;) {
-    size_t nl = flat.find('\n', f);
-    const size_t line = (nl == std::string_view::npos ? flat.size() : nl + 1) - f;
-    if (text.compare(t, line, flat.substr(f, line)) != 0) return false;
-    t += line;
-    f += line;
-    if (nl == std::string_view::npos) return t == text.size();
-    if (text.compare(t, 2, "  ") != 0) return false;
-    t += 2;
+// Whether text[pos...] is `v` as dump(2) writes it at `indent` (its
+// members at indent + 2), advancing pos past it. A match is a JSON text of
+// `v` whatever dump() would write, so a parse of it gives `v`. Only what
+// needs no escape is matched (strings of printable ASCII without '"' or
+// '\\', integers, true/false/null): anything else is parsed the long way.
+bool renders(const nlohmann::json& v, std::string_view text, size_t& pos, size_t indent) {
+  auto take = [&](std::string_view s) {
+    if (text.compare(pos, s.size(), s) != 0) return false;
+    pos += s.size();
+    return true;
+  };
+  auto spaces = [&](size_t n) {
+    if (text.size() - pos < n || text.find_first_not_of(' ', pos) < pos + n) return false;
+    pos += n;
+    return true;
+  };
+  auto string = [&](const std::string& s) {
+    for (unsigned char c : s)
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+    return take("\"") && take(s) && take("\"");
+  };
+  switch (v.type()) {
+    case nlohmann::json::value_t::null: return take("null");
+    case nlohmann::json::value_t::boolean: return take(v.get<bool>() ? "true" : "false");
+    case nlohmann::json::value_t::number_unsigned:
+    case nlohmann::json::value_t::number_integer: {
+      char b[24];
+      char* e = v.is_number_unsigned() ? std::to_chars(b, b + sizeof b, v.get<uint64_t>()).ptr
+                                       : std::to_chars(b, b + sizeof b, v.get<int64_t>()).ptr;
+      return take(std::string_view(b, static_cast<size_t>(e - b)));
+    }
+    case nlohmann::json::value_t::string: return string(v.get_ref<const std::string&>());
+    case nlohmann::json::value_t::object:
+    case nlohmann::json::value_t::array: {
+      const bool obj = v.is_object();
+      if (v.empty()) return take(obj ? "{}" : "[]");
+      if (!take(obj ? "{\n" : "[\n")) return false;
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first && !take(",\n")) return false;
+        first = false;
+        if (!spaces(indent + 2)) return false;
+        if (obj && !(string(it.key()) && take(": "))) return false;
+        if (!renders(*it, text, pos, indent + 2)) return false;
+      }
+      return take("\n") && spaces(indent) && take(obj ? "}" : "]");
+    }
+    default: return false;  // floats, binary
   }
 }
 
@@ -110,20 +146,15 @@ int value_depth(const nlohmann::json& j, int limit) {
 }
 
 // parse_json_or_discarded(text) without parsing `member`'s value when its
-// text is `expect`'s dump(2) as it appears one level down.
+// text is `expect` as dump(2) writes it one level down.
 nlohmann::json parse_expecting(const std::string& text, std::string_view member, const nlohmann::json& expect) {
   auto span = member_span(text, member);
   // One level down in the record: too deep there for a full read unless
   // below the limit here.
   if (span && value_depth(expect, kMaxJsonDepth) < kMaxJsonDepth) {
-    std::string flat;
-    try {
-      flat = expect.dump(2);
-    } catch (const nlohmann::json::exception&) {
-      // not UTF-8: never written by dump(2)
-    }
-    if (!flat.empty() &&
-        nested_dump_is(std::string_view(text).substr(span->first, span->second - span->first), flat)) {
+    const std::string_view value = std::string_view(text).substr(span->first, span->second - span->first);
+    size_t pos = 0;
+    if (renders(expect, value, pos, 2) && pos == value.size()) {
       std::string rest = text.substr(0, span->first) + "null" + text.substr(span->second);
       nlohmann::json j = parse_json_or_discarded(rest);
       if (!j.is_discarded() && j.is_object()) {

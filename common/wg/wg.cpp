@@ -52,7 +52,7 @@ std::string key_to_base64(const Key& k) {
 
 // Exactly 44 characters ending in one '=', canonical (unused bits zero), as
 // wireguard-tools accepts them.
-std::optional<Key> key_from_base64(const std::string& s) {
+std::optional<Key> key_from_base64(std::string_view s) {
   if (s.size() != 44 || s[43] != '=') return std::nullopt;
   Key k{};
   size_t o = 0;

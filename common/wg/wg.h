@@ -20,7 +20,7 @@ namespace zos::wg {
 
 using Key = std::array<uint8_t, 32>;
 
-std::optional<Key> key_from_base64(const std::string& s);
+std::optional<Key> key_from_base64(std::string_view s);
 std::string key_to_base64(const Key& k);
 std::string key_to_hex(const Key& k);
 std::optional<Key> key_from_hex(std::string_view s);

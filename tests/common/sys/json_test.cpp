@@ -69,12 +69,15 @@ TEST_CASE("read_json_state with an expected member reads what a full read reads"
   using nlohmann::json;
   zos::test::TempDir d;
   const std::string p = d / "rec.json";
+  // What the short way takes (printable ASCII strings, integers), with
+  // brackets, quotes-in-keys' neighbours and "network" inside strings.
   json net = {{"network_id", "n"},
-              {"resources", {{{"prefix", "2a02::/64"}, {"peers", {{{"key", "a\"b\\\\\"}{[,:"}, {"port", 1}}}}}}},
-              {"note", "line\nbreak \u00e9 \\\" }"},
+              {"resources", {{{"prefix", "2a02::/64"}, {"peers", {{{"key", "}{[,: network"}, {"port", 1}}}}}}},
               {"empty", json::object()},
-              {"list", json::array()},
-              {"num", -1.5}};
+              {"list", json::array({json::array(), json::object(), nullptr, true, false, -7})},
+              {"network", "\"network\": inside"}};
+  // What it leaves to the parser: escapes, UTF-8, floats.
+  json fancy = {{"note", "line\nbreak \u00e9 \\\" }"}, {"key", "a\"b\\\\\"}{[,:"}, {"num", -1.5}};
   json other = net;
   other["resources"][0]["peers"][0]["port"] = 2;
   auto record = [](const json& n) {
@@ -92,6 +95,20 @@ TEST_CASE("read_json_state with an expected member reads what a full read reads"
   CHECK(same_as_full(as_written, other) == record(net));                   // another object: the file's
   CHECK(same_as_full(record(net).dump() + "\n", net) == record(net));      // compact
   CHECK(same_as_full(record(other).dump(2), net) == record(other));
+  CHECK(same_as_full(record(fancy).dump(2) + "\n", fancy) == record(fancy));
+  // One byte changed anywhere in the member's text: the file's value.
+  int edits = 0;
+  for (size_t at = as_written.find("\"network\": {"); at < as_written.rfind("\"network_id\""); ++at) {
+    std::string edited = as_written;
+    if (edited[at] < '0' || edited[at] > '9') continue;  // a digit for a digit: still JSON
+    edited[at] = edited[at] == '1' ? '2' : '1';
+    ++edits;
+    zos::sys::write_file_atomic(p, edited);
+    auto full = zos::sys::read_json_state(p);
+    CHECK(zos::sys::read_json_state(p, "network", net) == full);
+    CHECK(full != record(net));
+  }
+  CHECK(edits >= 4);
   // "network" twice at the top: the parser keeps the last.
   auto both = same_as_full(std::string(as_written).insert(as_written.rfind('}') - 1, ",\n  \"network\": null"), net);
   REQUIRE(both);
