@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/ip/ip.h"
+#include "common/sys/json.h"
 
 namespace zos::model {
 
@@ -90,7 +91,7 @@ struct Network {
   std::optional<ip::Prefix> prefix_zero;
   std::vector<NetResource> resources;
   std::optional<ExitPoint> exit_point;
-  nlohmann::json raw;  // the document as read
+  sys::SharedJson raw;  // the document as read (shared by copies)
 
   // Reads a network object; throws cni::Error(7) naming the bad field.
   static Network parse(const nlohmann::json& j);

@@ -147,7 +147,9 @@ int value_depth(const nlohmann::json& j, int limit) {
 
 // parse_json_or_discarded(text) without parsing `member`'s value when its
 // text is `expect` as dump(2) writes it one level down.
-nlohmann::json parse_expecting(const std::string& text, std::string_view member, const nlohmann::json& expect) {
+nlohmann::json parse_expecting(const std::string& text, std::string_view member, const nlohmann::json& expect,
+                               bool* taken) {
+  if (taken) *taken = false;
   auto span = member_span(text, member);
   // One level down in the record: too deep there for a full read unless
   // below the limit here.
@@ -160,7 +162,8 @@ nlohmann::json parse_expecting(const std::string& text, std::string_view member,
       if (!j.is_discarded() && j.is_object()) {
         auto it = j.find(member);
         if (it != j.end() && it->is_null()) {
-          *it = expect;
+          if (taken) *taken = true;
+          else *it = expect;
           return j;
         }
       }
@@ -199,8 +202,8 @@ std::optional<nlohmann::json> read_json_state(const std::string& path) {
 }
 
 std::optional<nlohmann::json> read_json_state(const std::string& path, std::string_view member,
-                                              const nlohmann::json& expect) {
-  return read_state(path, [&](const std::string& text) { return parse_expecting(text, member, expect); });
+                                              const nlohmann::json& expect, bool* taken) {
+  return read_state(path, [&](const std::string& text) { return parse_expecting(text, member, expect, taken); });
 }
 
 }  // namespace zos::sys

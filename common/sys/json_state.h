@@ -32,8 +32,9 @@ std::optional<nlohmann::json> read_json_state(const std::string& path);
 // `expect` (a record written with dump(2) and read back unchanged): when
 // that member's text is exactly what dump(2) writes for `expect`, only the
 // rest of the file is parsed and the member is `expect`, the same value a
-// full parse gives; any other text is parsed in full.
+// full parse gives; any other text is parsed in full. With `taken`, the
+// member is left null instead and *taken set (the caller has `expect`).
 std::optional<nlohmann::json> read_json_state(const std::string& path, std::string_view member,
-                                              const nlohmann::json& expect);
+                                              const nlohmann::json& expect, bool* taken = nullptr);
 
 }  // namespace zos::sys

@@ -17,14 +17,16 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// The value of each byte as a base64 digit, -1 for none (a table: every
+// apply decodes two keys per peer).
+constexpr std::array<int8_t, 256> kB64Values = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kB64[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
+int b64_value(char c) { return kB64Values[static_cast<unsigned char>(c)]; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -39,6 +39,8 @@ Applied applied_from(json&& j) {
   // Moved, not copied (j.value() copies): a network of 1000 peers.
   if (auto n = j.find("network"); n != j.end()) a.network = std::move(*n);
   else a.network = json::object();
+  // (The short way of read_json_state leaves "network" null: applied()
+  // shares the expected object instead.)
   if (auto m = j.find("mtu"); m != j.end() && m->is_number_unsigned()) a.mtu = m->get<unsigned>();
   return a;
 }
@@ -62,10 +64,13 @@ std::optional<Applied> State::applied(const std::string& network_id) const {
   return applied_from(std::move(*j));
 }
 
-std::optional<Applied> State::applied(const std::string& network_id, const json& expect) const {
-  auto j = read_json(network_file(network_id), std::string_view("network"), expect);
+std::optional<Applied> State::applied(const std::string& network_id, const sys::SharedJson& expect) const {
+  bool same = false;
+  auto j = read_json(network_file(network_id), std::string_view("network"), expect.get(), &same);
   if (!j) return std::nullopt;
-  return applied_from(std::move(*j));
+  Applied a = applied_from(std::move(*j));
+  if (same) a.network = expect;  // shared, not copied
+  return a;
 }
 
 std::vector<Applied> State::all_applied() const {
@@ -80,7 +85,7 @@ std::vector<Applied> State::all_applied() const {
 void State::save_applied(const Applied& a) const {
   sys::make_dirs(dir_ + "/networks", 0700);
   json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
-            {"node_id", a.node_id},       {"network", a.network}};
+            {"node_id", a.node_id},       {"network", a.network.get()}};
   if (a.mtu) j["mtu"] = *a.mtu;
   sys::write_file_atomic(network_file(a.network_id), j.dump(2) + "\n", 0600);
 }
