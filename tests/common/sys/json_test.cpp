@@ -70,12 +70,12 @@ TEST_CASE("read_json_state with an expected member reads what a full read reads"
   zos::test::TempDir d;
   const std::string p = d / "rec.json";
   // What the short way takes (printable ASCII strings, integers), with
-  // brackets, quotes-in-keys' neighbours and "network" inside strings.
+  // brackets, colons and "network" inside strings.
   json net = {{"network_id", "n"},
               {"resources", {{{"prefix", "2a02::/64"}, {"peers", {{{"key", "}{[,: network"}, {"port", 1}}}}}}},
               {"empty", json::object()},
               {"list", json::array({json::array(), json::object(), nullptr, true, false, -7})},
-              {"network", "\"network\": inside"}};
+              {"network", "network: inside {[,"}};
   // What it leaves to the parser: escapes, UTF-8, floats.
   json fancy = {{"note", "line\nbreak \u00e9 \\\" }"}, {"key", "a\"b\\\\\"}{[,:"}, {"num", -1.5}};
   json other = net;
@@ -92,6 +92,10 @@ TEST_CASE("read_json_state with an expected member reads what a full read reads"
   };
   const std::string as_written = record(net).dump(2) + "\n";
   CHECK(same_as_full(as_written, net) == record(net));                     // the short way
+  bool taken = false;
+  auto left = zos::sys::read_json_state(p, "network", net, &taken);
+  CHECK(taken);  // it was the short way: the member left for the caller
+  CHECK((left && (*left)["network"].is_null()));
   CHECK(same_as_full(as_written, other) == record(net));                   // another object: the file's
   CHECK(same_as_full(record(net).dump() + "\n", net) == record(net));      // compact
   CHECK(same_as_full(record(other).dump(2), net) == record(other));
