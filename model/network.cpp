@@ -1,6 +1,7 @@
 #include "model/network.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "common/cni/env.h"
 #include "common/cni/error.h"
@@ -81,9 +82,20 @@ Peer parse_peer(const json& j, const std::string& pw) {
 }  // namespace
 
 Network Network::parse(const json& j) {
+  Network n = parse_fields(j);
+  n.raw = j;
+  return n;
+}
+
+Network Network::parse(json&& j) {
+  Network n = parse_fields(j);
+  n.raw = std::move(j);  // a 1000-peer object: no copy of its ~20,000 values
+  return n;
+}
+
+Network Network::parse_fields(const json& j) {
   if (!j.is_object()) bad("", "must be a JSON object");
   Network n;
-  n.raw = j;
   n.network_id = field::str(j, "network_id", "", true);
   if (!cni::valid_network_name(n.network_id)) bad("network_id", "\"" + n.network_id + "\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
   n.version = field::num(j, "version", "");
@@ -93,6 +105,7 @@ Network Network::parse(const json& j) {
   // "prefix_zero" (0-OS's encoder), "PrefixZero" (its untagged field before).
   n.prefix_zero = field::get(j, "prefix_zero", "") ? field::prefix(j, "prefix_zero", "") : field::prefix(j, "PrefixZero", "");
   const json& res = field::list(j, "resources", "");
+  std::unordered_set<std::string> node_ids;
   for (size_t i = 0; i < res.size(); ++i) {
     std::string w = "resources[" + std::to_string(i) + "]";
     const json& r = res[i];
@@ -109,8 +122,7 @@ Network Network::parse(const json& j) {
     nr.exit_point = field::boolish(r, "exit_point", w);
     if (const json* e = field::get(r, "exit_point", w); e && e->is_number_integer())
       nr.exit_nr = static_cast<int>(std::clamp<int64_t>(e->get<int64_t>(), 0, 255));
-    for (const auto& other : n.resources)
-      if (other.node_id.id == nr.node_id.id) bad(w + ".node_id", "\"" + nr.node_id.id + "\" appears twice");
+    if (!node_ids.insert(nr.node_id.id).second) bad(w + ".node_id", "\"" + nr.node_id.id + "\" appears twice");
     n.resources.push_back(std::move(nr));
   }
   if (const json* e = field::get(j, "exit_point", "")) n.exit_point = parse_exit(*e);
@@ -150,7 +162,7 @@ Network load_network(const NetworkSource& src) {
   } catch (const sys::JsonError& e) {
     throw cni::Error(cni::kInvalidConfig, "network object file " + path + " is not valid JSON: " + e.what());
   }
-  Network n = Network::parse(j);
+  Network n = Network::parse(std::move(j));
   if (!src.selected_id.empty() && n.network_id != src.selected_id)
     throw cni::Error(cni::kInvalidConfig, "network object file " + path + " holds network \"" + n.network_id +
                                               "\", not \"" + src.selected_id + "\"");

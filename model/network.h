@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/ip/ip.h"
+#include "common/sys/json.h"
 
 namespace zos::model {
 
@@ -90,14 +91,18 @@ struct Network {
   std::optional<ip::Prefix> prefix_zero;
   std::vector<NetResource> resources;
   std::optional<ExitPoint> exit_point;
-  nlohmann::json raw;  // the document as read
+  sys::SharedJson raw;  // the document as read (shared by copies)
 
   // Reads a network object; throws cni::Error(7) naming the bad field.
   static Network parse(const nlohmann::json& j);
+  static Network parse(nlohmann::json&& j);  // the same, `raw` moved from `j`
   // The NR of `node_id`, or nullptr.
   const NetResource* resource_of(const std::string& node_id) const;
   // The NR marked exit_point, or nullptr.
   const NetResource* exit_resource() const;
+
+ private:
+  static Network parse_fields(const nlohmann::json& j);  // all but `raw`
 };
 
 // Where a plugin's config says the network object is: `network` inline,

@@ -2,21 +2,22 @@
 
 #include <cctype>
 #include <cstdio>
-
-#include <cstdio>
+#include <string_view>
 
 #include "common/cni/error.h"
 
 namespace zos::model {
 
 Nibble::Nibble(const ip::Prefix& prefix) {
+  // By hand, not snprintf: every apply makes a plan per peer.
+  static constexpr char kHex[] = "0123456789abcdef";
   size_t from = prefix.len() < 48 ? 4 : 6;
-  char buf[3];
   for (size_t i = from; i < 8; ++i) {
-    bytes_.push_back(prefix.addr()[i]);
-    std::snprintf(buf, sizeof buf, "%02x", prefix.addr()[i]);
-    hex_ += buf;
+    hex_ += kHex[prefix.addr()[i] >> 4];
+    hex_ += kHex[prefix.addr()[i] & 15];
   }
+  a_ = prefix.addr()[6];
+  b_ = prefix.addr()[7];
 }
 
 Plan Plan::of(const ip::Prefix& prefix, int alloc) {
@@ -34,12 +35,17 @@ Plan Plan::of(const ip::Prefix& prefix, int alloc) {
   ll[14] = n.a();
   ll[15] = n.b();
   p.wg_v6 = ip::Prefix(ip::Addr::v6(ll), 64);
-  std::string suffix = n.hex() + "-" + std::to_string(alloc);
-  p.netns = "net-" + suffix;
-  p.bridge = "br-" + suffix;
-  p.wg = "wg-" + suffix;
-  p.veth = "veth-" + suffix;
-  p.pub = "pub-" + suffix;
+  const std::string suffix = n.hex() + "-" + std::to_string(alloc);
+  auto name = [&](std::string_view kind) {
+    std::string s;
+    s.reserve(kind.size() + suffix.size());
+    return s.append(kind).append(suffix);
+  };
+  p.netns = name("net-");
+  p.bridge = name("br-");
+  p.wg = name("wg-");
+  p.veth = name("veth-");
+  p.pub = name("pub-");
   if (p.veth.size() > 15)
     throw cni::Error(cni::kInvalidConfig, "interface name " + p.veth + " (from prefix " + prefix.str() +
                                               " and allocation_nr " + std::to_string(alloc) +

@@ -21,11 +21,11 @@ class Nibble {
   // Bytes 7-8 of the prefix (bytes 5-8 when it is shorter than /48).
   explicit Nibble(const ip::Prefix& prefix);
   const std::string& hex() const { return hex_; }  // "010a"
-  uint8_t a() const { return bytes_[bytes_.size() - 2]; }
-  uint8_t b() const { return bytes_[bytes_.size() - 1]; }
+  uint8_t a() const { return a_; }
+  uint8_t b() const { return b_; }
 
  private:
-  std::vector<uint8_t> bytes_;
+  uint8_t a_ = 0, b_ = 0;  // bytes 7 and 8
   std::string hex_;
 };
 

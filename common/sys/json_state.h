@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/sys/json.h"
 
@@ -26,5 +27,14 @@ struct CorruptState : JsonError {
 // listing of "*.json"), logged, and thrown as CorruptState; the next read
 // finds no file. See docs/decisions.md, "State on disk".
 std::optional<nlohmann::json> read_json_state(const std::string& path);
+
+// read_json_state() of a file whose top-level member `member` is likely
+// `expect` (a record written with dump(2) and read back unchanged): when
+// that member's text is exactly what dump(2) writes for `expect`, only the
+// rest of the file is parsed and the member is `expect`, the same value a
+// full parse gives; any other text is parsed in full. With `taken`, the
+// member is left null instead and *taken set (the caller has `expect`).
+std::optional<nlohmann::json> read_json_state(const std::string& path, std::string_view member,
+                                              const nlohmann::json& expect, bool* taken = nullptr);
 
 }  // namespace zos::sys

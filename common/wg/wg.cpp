@@ -3,6 +3,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/sys/syscall.h"
@@ -16,14 +17,16 @@ namespace {
 
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
+// The value of each byte as a base64 digit, -1 for none (a table: every
+// apply decodes two keys per peer).
+constexpr std::array<int8_t, 256> kB64Values = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kB64[i])] = static_cast<int8_t>(i);
+  return t;
+}();
+
+int b64_value(char c) { return kB64Values[static_cast<unsigned char>(c)]; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -51,7 +54,7 @@ std::string key_to_base64(const Key& k) {
 
 // Exactly 44 characters ending in one '=', canonical (unused bits zero), as
 // wireguard-tools accepts them.
-std::optional<Key> key_from_base64(const std::string& s) {
+std::optional<Key> key_from_base64(std::string_view s) {
   if (s.size() != 44 || s[43] != '=') return std::nullopt;
   Key k{};
   size_t o = 0;
@@ -85,7 +88,7 @@ std::string key_to_hex(const Key& k) {
   return out;
 }
 
-std::optional<Key> key_from_hex(const std::string& s) {
+std::optional<Key> key_from_hex(std::string_view s) {
   if (s.size() != 64) return std::nullopt;
   Key k{};
   for (size_t i = 0; i < 32; ++i) {
@@ -119,6 +122,17 @@ std::optional<std::chrono::system_clock::time_point> handshake_time(int64_t sec,
   if ((sec == 0 && nsec == 0) || sec < 0 || sec > kMaxSec || nsec < 0 || nsec >= 1000000000) return std::nullopt;
   return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
       std::chrono::seconds(sec) + std::chrono::nanoseconds(nsec)));
+}
+
+bool same_peer(const PeerConfig& want, const PeerState& have) {
+  if (want.endpoint && want.endpoint != have.endpoint) return false;
+  if (want.keepalive && *want.keepalive != have.keepalive) return false;
+  auto as_set = [](std::vector<ip::Prefix> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  };
+  return as_set(want.allowed_ips) == as_set(have.allowed_ips);
 }
 
 bool kernel_supported() { return KernelBackend::available(); }

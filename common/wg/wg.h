@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/ip/ip.h"
@@ -19,10 +20,10 @@ namespace zos::wg {
 
 using Key = std::array<uint8_t, 32>;
 
-std::optional<Key> key_from_base64(const std::string& s);
+std::optional<Key> key_from_base64(std::string_view s);
 std::string key_to_base64(const Key& k);
 std::string key_to_hex(const Key& k);
-std::optional<Key> key_from_hex(const std::string& s);
+std::optional<Key> key_from_hex(std::string_view s);
 // A fresh private key from the kernel's random source, clamped for Curve25519.
 Key generate_private_key();
 // The public key of a private key (X25519 with the base point), as `wg pubkey`.
@@ -70,6 +71,11 @@ struct PeerState {
   uint64_t rx_bytes = 0;
   uint64_t tx_bytes = 0;
 };
+
+// True when the device's peer `have` already is what `want` asks: its
+// endpoint and keepalive when `want` sets them, and the same allowed IPs as
+// a set (order and repeats aside, prefixes compared as values).
+bool same_peer(const PeerConfig& want, const PeerState& have);
 
 struct DeviceState {
   std::string name;

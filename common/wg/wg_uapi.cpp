@@ -33,8 +33,8 @@ std::optional<T> to_number(std::string_view s) {
   return v;
 }
 
-std::runtime_error bad_reply(const std::string& name, const std::string& key) {
-  return std::runtime_error("wireguard-go " + name + ": malformed '" + key + "' in its reply");
+std::runtime_error bad_reply(const std::string& name, std::string_view key) {
+  return std::runtime_error("wireguard-go " + name + ": malformed '" + std::string(key) + "' in its reply");
 }
 
 }  // namespace
@@ -44,17 +44,17 @@ std::string format_endpoint(const Endpoint& e) {
   return e.addr.str() + ":" + std::to_string(e.port);
 }
 
-std::optional<Endpoint> parse_endpoint(const std::string& s) {
-  std::string host, port;
+std::optional<Endpoint> parse_endpoint(std::string_view s) {
+  std::string_view host, port;
   if (!s.empty() && s[0] == '[') {
     auto close = s.find("]:");
-    if (close == std::string::npos) return std::nullopt;
+    if (close == std::string_view::npos) return std::nullopt;
     host = s.substr(1, close - 1);
     port = s.substr(close + 2);
-    if (auto pct = host.find('%'); pct != std::string::npos) host.resize(pct);
+    if (auto pct = host.find('%'); pct != std::string_view::npos) host = host.substr(0, pct);
   } else {
     auto colon = s.rfind(':');
-    if (colon == std::string::npos) return std::nullopt;
+    if (colon == std::string_view::npos) return std::nullopt;
     host = s.substr(0, colon);
     port = s.substr(colon + 1);
   }
@@ -112,8 +112,10 @@ DeviceState parse_get(const std::string& name, const std::string& reply) {
     pos = end + 1;
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string key(line.substr(0, eq));
-    const std::string value(line.substr(eq + 1));
+    // Views, not copies: no allocation per line, and no stray copy of the
+    // private key's hex.
+    const std::string_view key = line.substr(0, eq);
+    const std::string_view value = line.substr(eq + 1);
     if (key == "private_key") {
       auto k = key_from_hex(value);
       if (!k) throw bad_reply(name, key);  // the value is never shown

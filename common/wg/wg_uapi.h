@@ -72,7 +72,7 @@ std::string format_set(const DeviceConfig& cfg);
 // "192.0.2.1:51820", "[2001:db8::1]:51820".
 std::string format_endpoint(const Endpoint& e);
 // Inverse of format_endpoint; a "%zone" is dropped.
-std::optional<Endpoint> parse_endpoint(const std::string& s);
+std::optional<Endpoint> parse_endpoint(std::string_view s);
 // The errno= value of a reply as sent; nullopt when it has none.
 std::optional<int> reply_errno(const std::string& reply);
 // A "get=1" reply. The device's public key is derived from its private key,

@@ -1,6 +1,9 @@
-// X25519 with the base point, in the TweetNaCl formulation: 16 limbs of 16
-// bits in int64, a constant-time Montgomery ladder: zos_net (and so every
-// plugin that derives a WireGuard public key) needs no crypto library.
+// X25519 with the base point: five limbs of 51 bits in uint64, products in
+// unsigned __int128 (the layout of curve25519-donna-c64 and ref10's fe51),
+// a constant-time Montgomery ladder: zos_net (and so every plugin that
+// derives a WireGuard public key) needs no crypto library. About 30 times
+// fewer instructions than TweetNaCl's 16 limbs of 16 bits, which cost an
+// apply two public keys of ~8 million instructions each.
 #include "common/wg/x25519.h"
 
 #include <cstring>
@@ -9,88 +12,106 @@ namespace zos::wg {
 
 namespace {
 
-using Gf = int64_t[16];
+using Fe = uint64_t[5];
+using u128 = unsigned __int128;
+constexpr uint64_t kMask = (uint64_t{1} << 51) - 1;
 
-void carry(Gf o) {
-  for (int i = 0; i < 16; ++i) {
-    o[i] += int64_t{1} << 16;
-    const int64_t c = o[i] >> 16;
-    o[(i + 1) * (i < 15)] += c - 1 + 37 * (c - 1) * (i == 15);
-    o[i] -= c * (int64_t{1} << 16);
-  }
+// Limbs below 2^54 in, below 2^52 out.
+void mul(Fe o, const Fe a, const Fe b) {
+  const uint64_t b1 = 19 * b[1], b2 = 19 * b[2], b3 = 19 * b[3], b4 = 19 * b[4];
+  u128 r0 = u128{a[0]} * b[0] + u128{a[1]} * b4 + u128{a[2]} * b3 + u128{a[3]} * b2 + u128{a[4]} * b1;
+  u128 r1 = u128{a[0]} * b[1] + u128{a[1]} * b[0] + u128{a[2]} * b4 + u128{a[3]} * b3 + u128{a[4]} * b2;
+  u128 r2 = u128{a[0]} * b[2] + u128{a[1]} * b[1] + u128{a[2]} * b[0] + u128{a[3]} * b4 + u128{a[4]} * b3;
+  u128 r3 = u128{a[0]} * b[3] + u128{a[1]} * b[2] + u128{a[2]} * b[1] + u128{a[3]} * b[0] + u128{a[4]} * b4;
+  u128 r4 = u128{a[0]} * b[4] + u128{a[1]} * b[3] + u128{a[2]} * b[2] + u128{a[3]} * b[1] + u128{a[4]} * b[0];
+  r1 += static_cast<uint64_t>(r0 >> 51);
+  r2 += static_cast<uint64_t>(r1 >> 51);
+  r3 += static_cast<uint64_t>(r2 >> 51);
+  r4 += static_cast<uint64_t>(r3 >> 51);
+  uint64_t c = static_cast<uint64_t>(r4 >> 51);
+  o[0] = (static_cast<uint64_t>(r0) & kMask) + c * 19;
+  o[1] = static_cast<uint64_t>(r1) & kMask;
+  o[2] = static_cast<uint64_t>(r2) & kMask;
+  o[3] = static_cast<uint64_t>(r3) & kMask;
+  o[4] = static_cast<uint64_t>(r4) & kMask;
+  o[1] += o[0] >> 51;
+  o[0] &= kMask;
+}
+void sqr(Fe o, const Fe a) { mul(o, a, a); }
+
+// Limbs below 2^52 in, below 2^53 out.
+void add(Fe o, const Fe a, const Fe b) {
+  for (int i = 0; i < 5; ++i) o[i] = a[i] + b[i];
+}
+// a - b + 2p, so that no limb goes below zero (b's limbs below 2^52).
+void sub(Fe o, const Fe a, const Fe b) {
+  o[0] = a[0] + 0xfffffffffffdaull - b[0];
+  for (int i = 1; i < 5; ++i) o[i] = a[i] + 0xffffffffffffeull - b[i];
 }
 
 // Swaps p and q when b is 1, in constant time.
-void cswap(Gf p, Gf q, int64_t b) {
-  const int64_t mask = ~(b - 1);
-  for (int i = 0; i < 16; ++i) {
-    const int64_t t = mask & (p[i] ^ q[i]);
+void cswap(Fe p, Fe q, uint64_t b) {
+  const uint64_t mask = 0 - b;
+  for (int i = 0; i < 5; ++i) {
+    const uint64_t t = mask & (p[i] ^ q[i]);
     p[i] ^= t;
     q[i] ^= t;
   }
 }
 
-void pack(uint8_t* o, const Gf n) {
-  Gf m, t;
-  for (int i = 0; i < 16; ++i) t[i] = n[i];
-  carry(t);
-  carry(t);
-  carry(t);
-  for (int j = 0; j < 2; ++j) {
-    m[0] = t[0] - 0xffed;
-    for (int i = 1; i < 15; ++i) {
-      m[i] = t[i] - 0xffff - ((m[i - 1] >> 16) & 1);
-      m[i - 1] &= 0xffff;
-    }
-    m[15] = t[15] - 0x7fff - ((m[14] >> 16) & 1);
-    const int64_t b = (m[15] >> 16) & 1;
-    m[14] &= 0xffff;
-    cswap(t, m, 1 - b);
+void carry(uint64_t* t) {
+  for (int i = 0; i < 4; ++i) {
+    t[i + 1] += t[i] >> 51;
+    t[i] &= kMask;
   }
-  for (int i = 0; i < 16; ++i) {
-    o[2 * i] = static_cast<uint8_t>(t[i] & 0xff);
-    o[2 * i + 1] = static_cast<uint8_t>(t[i] >> 8);
-  }
+  t[0] += 19 * (t[4] >> 51);
+  t[4] &= kMask;
 }
 
-void add(Gf o, const Gf a, const Gf b) {
-  for (int i = 0; i < 16; ++i) o[i] = a[i] + b[i];
+// The unique representative below p, little-endian.
+void pack(uint8_t* o, const Fe n) {
+  uint64_t t[5];
+  std::memcpy(t, n, sizeof t);
+  carry(t);
+  carry(t);
+  // Now below 2^255: add 19 and see whether it reaches 2^255 (t >= p).
+  t[0] += 19;
+  carry(t);
+  // Offset by 2^255 - 19 + 2^255 ... and drop bit 255: t - p or t.
+  t[0] += (uint64_t{1} << 51) - 19;
+  for (int i = 1; i < 5; ++i) t[i] += (uint64_t{1} << 51) - 1;
+  for (int i = 0; i < 4; ++i) {
+    t[i + 1] += t[i] >> 51;
+    t[i] &= kMask;
+  }
+  t[4] &= kMask;
+  const uint64_t w[4] = {t[0] | t[1] << 51, t[1] >> 13 | t[2] << 38, t[2] >> 26 | t[3] << 25, t[3] >> 39 | t[4] << 12};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 8; ++j) o[8 * i + j] = static_cast<uint8_t>(w[i] >> (8 * j));
 }
-void sub(Gf o, const Gf a, const Gf b) {
-  for (int i = 0; i < 16; ++i) o[i] = a[i] - b[i];
-}
-void mul(Gf o, const Gf a, const Gf b) {
-  int64_t t[31] = {};
-  for (int i = 0; i < 16; ++i)
-    for (int j = 0; j < 16; ++j) t[i + j] += a[i] * b[j];
-  for (int i = 0; i < 15; ++i) t[i] += 38 * t[i + 16];
-  for (int i = 0; i < 16; ++i) o[i] = t[i];
-  carry(o);
-  carry(o);
-}
-void sqr(Gf o, const Gf a) { mul(o, a, a); }
 
-void invert(Gf o, const Gf in) {
-  Gf c;
-  for (int i = 0; i < 16; ++i) c[i] = in[i];
+// in^(p-2), as TweetNaCl does it.
+void invert(Fe o, const Fe in) {
+  Fe c;
+  std::memcpy(c, in, sizeof c);
   for (int a = 253; a >= 0; --a) {
     sqr(c, c);
     if (a != 2 && a != 4) mul(c, c, in);
   }
-  for (int i = 0; i < 16; ++i) o[i] = c[i];
+  std::memcpy(o, c, sizeof c);
 }
 
 }  // namespace
 
 void x25519_base(uint8_t* q, const uint8_t* n) {
-  static const Gf k121665 = {0xDB41, 1};
+  static const Fe k121665 = {121665};
   uint8_t z[32];
   for (int i = 0; i < 32; ++i) z[i] = n[i];
   z[31] = static_cast<uint8_t>((n[31] & 127) | 64);
   z[0] &= 248;
-  Gf x = {9}, a = {1}, b = {9}, c = {}, d = {1}, e, f;
+  Fe x = {9}, a = {1}, b = {9}, c = {}, d = {1}, e, f;
   for (int i = 254; i >= 0; --i) {
-    const int64_t r = (z[i >> 3] >> (i & 7)) & 1;
+    const uint64_t r = (z[i >> 3] >> (i & 7)) & 1;
     cswap(a, b, r);
     cswap(c, d, r);
     add(e, a, c);

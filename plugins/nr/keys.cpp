@@ -66,7 +66,13 @@ std::string key_path(const std::string& key_dir, const std::string& network_id) 
   return key_dir + "/" + network_id + ".key";
 }
 
-std::optional<wg::Key> key_from_text(const std::string& s) { return wg::key_from_base64(trim(s)); }
+std::optional<wg::Key> key_from_text(const std::string& s) {
+  // A view of the trimmed text, not a copy (twice per peer on every apply).
+  std::string_view v(s);
+  const auto b = v.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return wg::key_from_base64("");
+  return wg::key_from_base64(v.substr(b, v.find_last_not_of(" \t\r\n") - b + 1));
+}
 
 void load_identity(const std::string& path, Identity& out) {
   Secret s;

@@ -28,7 +28,7 @@ std::unique_ptr<wg::Backend> backend_for(const Node& node) {
   return wg::make_backend(wg::Kind::kAuto, node.data_dir + "/wg");
 }
 
-bool same_prefix(const ip::Prefix& a, const ip::Prefix& b) { return a.network().str() == b.network().str(); }
+bool same_prefix(const ip::Prefix& a, const ip::Prefix& b) { return a.network() == b.network(); }
 
 struct WantedPeer {
   wg::PeerConfig cfg;
@@ -134,17 +134,6 @@ Device ensure_link(wg::Backend& be, const Node& node, const model::Plan& plan, i
   });
 }
 
-bool same_peer(const wg::PeerConfig& want, const wg::PeerState& have) {
-  if (want.endpoint && want.endpoint != have.endpoint) return false;
-  if (want.keepalive && *want.keepalive != have.keepalive) return false;
-  auto strs = [](const std::vector<ip::Prefix>& v) {
-    std::set<std::string> out;
-    for (const auto& p : v) out.insert(p.str());
-    return out;
-  };
-  return strs(want.allowed_ips) == strs(have.allowed_ips);
-}
-
 // Only what differs from the device as it is: an unchanged re-apply of N
 // peers sends nothing (it used to send all N over UAPI or genl every time).
 wg::DeviceConfig device_changes(const model::Plan& plan, const wg::Key& key, std::optional<uint16_t> port,
@@ -160,7 +149,7 @@ wg::DeviceConfig device_changes(const model::Plan& plan, const wg::Key& key, std
   for (const auto& w : wanted.peers) {
     keep.insert(w.cfg.public_key);
     auto it = current.find(w.cfg.public_key);
-    if (it == current.end() || !same_peer(w.cfg, *it->second)) dc.peers.push_back(w.cfg);
+    if (it == current.end() || !wg::same_peer(w.cfg, *it->second)) dc.peers.push_back(w.cfg);
   }
   for (const auto& p : have.peers) {
     if (keep.count(p.public_key)) continue;

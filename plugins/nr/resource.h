@@ -38,6 +38,7 @@ struct Resource {
 
 // The local NR of `net` on node `node_id`; cni::Error(113) when it has none.
 Resource resolve(const model::Network& net, const std::string& node_id);
+Resource resolve(model::Network&& net, const std::string& node_id);
 
 enum class ApplyMode {
   kFast,      // CNI ADD: skip when this version is applied and the NR is intact
@@ -58,7 +59,7 @@ struct ApplyResult {
 // a no-op in kFast mode when the namespace, bridge and router veth are there
 // and the WireGuard link answers. An apply that fails on a node where
 // nothing of the NR existed removes what it built.
-ApplyResult apply(const Node& node, const model::Network& net, ApplyMode mode);
+ApplyResult apply(const Node& node, model::Network net, ApplyMode mode);  // by value: a temporary is moved
 
 // An NR a container may join now: the apply's result, with the NR's lock
 // still held so that no DeleteNetResource (nor an apply) runs until the

@@ -11,9 +11,10 @@ using nlohmann::json;
 namespace {
 
 // One state file (sys::read_json_state's rule); a corrupt one is error 6.
-std::optional<json> read_json(const std::string& path) {
+template <class... Expect>
+std::optional<json> read_json(const std::string& path, const Expect&... expect) {
   try {
-    return sys::read_json_state(path);
+    return sys::read_json_state(path, expect...);
   } catch (const sys::CorruptState& e) {
     throw cni::Error(cni::kDecodeFailure, e.what());
   }
@@ -29,13 +30,17 @@ std::optional<json> read_listed(const std::string& path) {
   }
 }
 
-Applied applied_from(const json& j) {
+Applied applied_from(json&& j) {
   Applied a;
   a.network_id = j.value("network_id", "");
   a.version = j.value("version", uint64_t{0});
   a.netns = j.value("netns", "");
   a.node_id = j.value("node_id", "");
-  a.network = j.value("network", json::object());
+  // Moved, not copied (j.value() copies): a network of 1000 peers.
+  if (auto n = j.find("network"); n != j.end()) a.network = std::move(*n);
+  else a.network = json::object();
+  // (The short way of read_json_state leaves "network" null: applied()
+  // shares the expected object instead.)
   if (auto m = j.find("mtu"); m != j.end() && m->is_number_unsigned()) a.mtu = m->get<unsigned>();
   return a;
 }
@@ -56,14 +61,23 @@ State::State(std::string data_dir) : dir_(std::move(data_dir) + "/nr") {}
 std::optional<Applied> State::applied(const std::string& network_id) const {
   auto j = read_json(network_file(network_id));
   if (!j) return std::nullopt;
-  return applied_from(*j);
+  return applied_from(std::move(*j));
+}
+
+std::optional<Applied> State::applied(const std::string& network_id, const sys::SharedJson& expect) const {
+  bool same = false;
+  auto j = read_json(network_file(network_id), std::string_view("network"), expect.get(), &same);
+  if (!j) return std::nullopt;
+  Applied a = applied_from(std::move(*j));
+  if (same) a.network = expect;  // shared, not copied
+  return a;
 }
 
 std::vector<Applied> State::all_applied() const {
   std::vector<Applied> out;
   for (const auto& name : sys::list_dir(dir_ + "/networks")) {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(*j));
+    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(std::move(*j)));
   }
   return out;
 }
@@ -71,7 +85,7 @@ std::vector<Applied> State::all_applied() const {
 void State::save_applied(const Applied& a) const {
   sys::make_dirs(dir_ + "/networks", 0700);
   json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
-            {"node_id", a.node_id},       {"network", a.network}};
+            {"node_id", a.node_id},       {"network", a.network.get()}};
   if (a.mtu) j["mtu"] = *a.mtu;
   sys::write_file_atomic(network_file(a.network_id), j.dump(2) + "\n", 0600);
 }

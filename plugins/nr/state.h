@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/sys/file.h"
+#include "common/sys/json.h"
 
 namespace zos::nr {
 
@@ -20,7 +21,7 @@ struct Applied {
   uint64_t version = 0;
   std::string netns;
   std::string node_id;
-  nlohmann::json network;        // the object as applied
+  sys::SharedJson network;       // the object as applied
   std::optional<unsigned> mtu;   // of the NR's links, for the containers attached later
   bool operator==(const Applied&) const = default;
 };
@@ -43,6 +44,9 @@ class State {
   const std::string& dir() const { return dir_; }
 
   std::optional<Applied> applied(const std::string& network_id) const;
+  // The same, faster when the record's network is `expect` (an unchanged
+  // re-apply): its text is compared with `expect`'s, not parsed.
+  std::optional<Applied> applied(const std::string& network_id, const sys::SharedJson& expect) const;
   std::vector<Applied> all_applied() const;
   void save_applied(const Applied& a) const;
   void remove_applied(const std::string& network_id) const;

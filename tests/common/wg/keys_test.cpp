@@ -2,6 +2,8 @@
 // wireguard-tools' `wg pubkey` when it is installed).
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "common/wg/wg.h"
 #include "support/support.h"
 
@@ -69,8 +71,19 @@ TEST_CASE("wg keys: public key of a private key", "[wg]") {
     WARN("wg (wireguard-tools) not installed: cross-check with `wg pubkey` skipped");
     return;
   }
-  for (int i = 0; i < 5; ++i) {
-    Key k = generate_private_key();
+  // Random keys, and keys whose limbs sit at the edges of X25519's 51-bit
+  // arithmetic (all bits set, none, alternating, one byte).
+  std::vector<Key> keys;
+  for (int i = 0; i < 5; ++i) keys.push_back(generate_private_key());
+  for (uint8_t fill : std::initializer_list<uint8_t>{0x00, 0xff, 0x55, 0xaa, 0x80}) {
+    Key k;
+    k.fill(fill);
+    keys.push_back(k);
+  }
+  Key one{};
+  one[0] = 1;
+  keys.push_back(one);
+  for (const Key& k : keys) {
     std::string out = zos::test::sh_out("echo " + key_to_base64(k) + " | wg pubkey");
     while (!out.empty() && out.back() == '\n') out.pop_back();
     CHECK(out == key_to_base64(public_key_of(k)));
