@@ -1,13 +1,13 @@
 // Keys (base64/hex, generation, public keys) and backend selection.
 #include "common/wg/wg.h"
 
+#include <sodium.h>
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "common/sys/syscall.h"
-#include "common/wg/x25519.h"
 #include "common/wg/wg_kernel.h"
 #include "common/wg/wg_uapi.h"
 
@@ -111,9 +111,14 @@ Key generate_private_key() {
   return k;
 }
 
+// X25519 with the base point (RFC 7748; libsodium clamps the scalar as
+// WireGuard does). It fails only for an all-zero result, which the base
+// point cannot give.
 Key public_key_of(const Key& private_key) {
+  static const bool ready = sodium_init() >= 0;
   Key pub{};
-  x25519_base(pub.data(), private_key.data());
+  if (!ready || crypto_scalarmult_curve25519_base(pub.data(), private_key.data()) != 0)
+    throw std::runtime_error("X25519 of the private key failed (libsodium)");
   return pub;
 }
 
