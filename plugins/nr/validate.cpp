@@ -108,7 +108,8 @@ void key(const std::string& b64, const Where& where) {
 
 void validate(const Node& node, const model::Network& net, const model::NetResource& own) {
   const model::NetResource* exit = nullptr;
-  size_t own_index = 0;
+  size_t own_index = 0;  // in messages: `own` may be a copy, found by node as resource_of finds it
+  bool own_found = false;
   FirstSeen nr_prefixes;
   for (size_t i = 0; i < net.resources.size(); ++i) {
     const auto& r = net.resources[i];
@@ -120,7 +121,7 @@ void validate(const Node& node, const model::Network& net, const model::NetResou
     }
     if (auto k = nr_prefixes.earlier(r.prefix, i))
       bad(rw + ".prefix", "\"" + r.prefix.str() + "\" is the prefix of " + at("resources", *k) + " too");
-    if (&r == &own) own_index = i;
+    if (r.node_id.id == own.node_id.id && !own_found) own_index = i, own_found = true;
   }
   if (net.exit_point) exit_point(*net.exit_point);
 

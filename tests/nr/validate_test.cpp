@@ -41,7 +41,8 @@ std::string refusal(const json& j) {
   nr::Node node;
   node.id = "n1";
   try {
-    nr::validate(node, net, *net.resource_of("n1"));
+    const model::NetResource own = *net.resource_of("n1");  // a copy, as resolve() makes
+    nr::validate(node, net, own);
   } catch (const cni::Error& e) {
     CHECK(e.code() == cni::kInvalidConfig);
     return e.msg();
@@ -95,4 +96,13 @@ TEST_CASE("nr validate: two resources with one prefix are refused, naming the fi
   j["resources"][150]["prefix"] = prefix(5000 + 20);  // resources[21]
   CHECK(refusal(j) == "network object: resources[150].prefix \"" + prefix(5020) +
                           "\" is the prefix of resources[21] too");
+}
+
+TEST_CASE("nr validate: the NR's peers are named at the NR's own index", "[nr][validate]") {
+  json j = big_network(3);
+  json other = {{"node_id", {{"id", "r0"}}}, {"prefix", prefix(6000)}};
+  j["resources"].insert(j["resources"].begin(), other);
+  CHECK(refusal(j) == "");
+  j["resources"][1]["peers"][2]["connection"]["key"] = "short";
+  CHECK(refusal(j).find("resources[1].peers[2].connection.key is not a WireGuard key") != std::string::npos);
 }
