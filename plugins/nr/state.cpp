@@ -29,13 +29,15 @@ std::optional<json> read_listed(const std::string& path) {
   }
 }
 
-Applied applied_from(const json& j) {
+// Takes the record: the network object (the bulk of it) is moved, not copied.
+Applied applied_from(json&& j) {
   Applied a;
   a.network_id = j.value("network_id", "");
   a.version = j.value("version", uint64_t{0});
   a.netns = j.value("netns", "");
   a.node_id = j.value("node_id", "");
-  a.network = j.value("network", json::object());
+  if (auto n = j.find("network"); n != j.end()) a.network = std::move(*n);
+  else a.network = json::object();
   if (auto m = j.find("mtu"); m != j.end() && m->is_number_unsigned()) a.mtu = m->get<unsigned>();
   return a;
 }
@@ -56,14 +58,14 @@ State::State(std::string data_dir) : dir_(std::move(data_dir) + "/nr") {}
 std::optional<Applied> State::applied(const std::string& network_id) const {
   auto j = read_json(network_file(network_id));
   if (!j) return std::nullopt;
-  return applied_from(*j);
+  return applied_from(std::move(*j));
 }
 
 std::vector<Applied> State::all_applied() const {
   std::vector<Applied> out;
   for (const auto& name : sys::list_dir(dir_ + "/networks")) {
     if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(*j));
+    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(std::move(*j)));
   }
   return out;
 }
