@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Print the link order of zos-nr's hot functions (plugins/nr/hot-symbols.txt).
 
-usage: bench/hot_symbols.py BINARY CALLGRIND.OUT...   (runs made with --demangle=no,
-       e.g. by bench/warm_profile.sh)
+usage: bench/hot_symbols.py BINARY CALLGRIND.OUT...   (runs made with --demangle=no)
+regenerate (root, after a change to the warm path):
+  /work/tools/isolate bench/warm_profile.sh build/bin /tmp/prof
+  bench/hot_symbols.py build/bin/zos-nr /tmp/prof.*.cg > plugins/nr/hot-symbols.txt
 
 The functions a warm ADD, CHECK and DEL run, as callgrind saw them, first the costliest,
 plus what callgrind does not show as the machine runs it: every IFUNC resolver (a static
