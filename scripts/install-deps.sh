@@ -8,6 +8,8 @@ packages=(
   cmake g++ make pkg-config git
   nlohmann-json3-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
   libspdlog-dev libfmt-dev libnftables-dev catch2
+  # zos-nr's link: lld orders its hot functions (plugins/nr/CMakeLists.txt)
+  lld
   # fuzzing (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
   # runtime and tests: reference plugins, iproute2, nftables, ping, time

@@ -23,6 +23,7 @@ void Deleter::operator()(nl_sock* p) const { nl_socket_free(p); }
 void Deleter::operator()(nl_msg* p) const { nlmsg_free(p); }
 void Deleter::operator()(nl_addr* p) const { nl_addr_put(p); }
 void Deleter::operator()(nl_cache* p) const { nl_cache_free(p); }
+void Deleter::operator()(nl_cb* p) const { nl_cb_put(p); }
 void Deleter::operator()(rtnl_link* p) const { rtnl_link_put(p); }
 void Deleter::operator()(rtnl_addr* p) const { rtnl_addr_put(p); }
 void Deleter::operator()(rtnl_route* p) const { rtnl_route_put(p); }
@@ -160,16 +161,21 @@ NlAddrPtr parse_mac(const std::string& text) {
   return a;
 }
 
-std::string format_mac(const nl_addr* a) {
-  if (!a || nl_addr_get_len(a) == 0) return {};
-  const auto* b = static_cast<const unsigned char*>(nl_addr_get_binary_addr(a));
+std::string format_mac(const unsigned char* b, size_t len) {
+  static constexpr char hex[] = "0123456789abcdef";
   std::string out;
-  char part[4];
-  for (unsigned i = 0; i < nl_addr_get_len(a); ++i) {
-    std::snprintf(part, sizeof part, i ? ":%02x" : "%02x", b[i]);
-    out += part;
+  out.reserve(len * 3);
+  for (size_t i = 0; i < len; ++i) {
+    if (i) out += ':';
+    out += hex[b[i] >> 4];
+    out += hex[b[i] & 15];
   }
   return out;
+}
+
+std::string format_mac(const nl_addr* a) {
+  if (!a) return {};
+  return format_mac(static_cast<const unsigned char*>(nl_addr_get_binary_addr(a)), nl_addr_get_len(a));
 }
 
 }  // namespace zos::nl

@@ -17,6 +17,7 @@ struct nl_sock;
 struct nl_msg;
 struct nl_addr;
 struct nl_cache;
+struct nl_cb;
 struct rtnl_link;
 struct rtnl_addr;
 struct rtnl_route;
@@ -32,6 +33,7 @@ struct Deleter {
   void operator()(nl_msg* p) const;
   void operator()(nl_addr* p) const;
   void operator()(nl_cache* p) const;
+  void operator()(nl_cb* p) const;
   void operator()(rtnl_link* p) const;
   void operator()(rtnl_addr* p) const;
   void operator()(rtnl_route* p) const;
@@ -43,6 +45,7 @@ using SockPtr = Ptr<nl_sock>;
 using MsgPtr = Ptr<nl_msg>;
 using NlAddrPtr = Ptr<nl_addr>;
 using CachePtr = Ptr<nl_cache>;
+using CbPtr = Ptr<nl_cb>;
 using LinkPtr = Ptr<rtnl_link>;
 using AddrPtr = Ptr<rtnl_addr>;
 using RoutePtr = Ptr<rtnl_route>;
@@ -115,5 +118,6 @@ NlAddrPtr parse_mac(const std::string& text);
 
 // "02:00:00:00:00:01"; empty for a null or empty address.
 std::string format_mac(const nl_addr* a);
+std::string format_mac(const unsigned char* bytes, size_t len);
 
 }  // namespace zos::nl
