@@ -3,7 +3,7 @@
 
 usage: bench/hot_symbols.py BINARY CALLGRIND.OUT...   (runs made with --demangle=no)
 regenerate (root, after a change to the warm path):
-  /work/tools/isolate bench/warm_profile.sh build/bin /tmp/prof
+  bench/warm_profile.sh build/bin /tmp/prof   (it makes its own netns)
   bench/hot_symbols.py build/bin/zos-nr /tmp/prof.*.cg > plugins/nr/hot-symbols.txt
 
 The functions a warm ADD, CHECK and DEL run, as callgrind saw them, first the costliest,

@@ -1,11 +1,17 @@
 #!/bin/bash
 # One warm ADD (and CHECK, DEL) of zos-nr under callgrind, and the page faults
 # of 8 more warm ADDs (perf stat), into an NR with no peers as nr_bench.py's.
-# Root, in a network namespace of its own:
-#   /work/tools/isolate bench/warm_profile.sh build/bin /tmp/prof
+# Root; it runs itself in a network and mount namespace of its own (with a
+# private /run/netns), so the NR it builds never touches the machine's:
+#   bench/warm_profile.sh build/bin /tmp/prof
 # writes /tmp/prof.add.cg, .check.cg, .del.cg (callgrind, --demangle=no: what
 # bench/hot_symbols.py reads) and prints the instruction and fault counts.
 set -euo pipefail
+if [ -z "${ZWP_INNER:-}" ]; then
+  mkdir -p /run/netns
+  exec env ZWP_INNER=1 unshare --net --mount --propagation private -- \
+    bash -c 'mount -t tmpfs zwp-netns /run/netns && exec "$0" "$@"' "$0" "$@"
+fi
 BIN=$(realpath "$1"); OUT=$2
 T=$(mktemp -d /dev/shm/zos-warm-profile-XXXX)
 cleanup() {
