@@ -147,7 +147,9 @@ TEST_CASE("nr: an ADD after wireguard-go died heals the mesh instead of taking t
   auto file = node.write_network(mesh_network("t-wgdead", 0xc5, zos::wg::key_to_base64(zos::wg::generate_private_key())));
   auto c1 = node.container("wgd1");
   succeeded(node.cni("ADD", node.conf(file), "wgdead-1", c1));
-  auto pid = sh_out("pgrep -f 'wireguard-go.*wg-0bc5-0' | head -1");
+  // "[w]": the pattern must not match the sh -c that carries it (pgrep skips
+  // only itself; after a pid wrap the sh can come first).
+  auto pid = sh_out("pgrep -f '[w]ireguard-go.*wg-0bc5-0' | head -1");
   REQUIRE_FALSE(pid.empty());
   REQUIRE(::kill(std::stoi(pid), SIGKILL) == 0);
   for (int i = 0; i < 50 && ::kill(std::stoi(pid), 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
