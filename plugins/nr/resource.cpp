@@ -153,12 +153,22 @@ std::string script_for(Loaded state, const std::string& script) {
   return state == Loaded::kAbsent ? fresh_script(script) : script;
 }
 
+[[noreturn]] void firewall_failed(const model::Plan& plan, const std::runtime_error& e) {
+  throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
+}
+
 // The NR's tables, unless they are current (their chains' tags and rule
-// counts).
-void load_firewall(const Node& node, const Resource& r, int nsfd) {
+// counts): zos-nft (a process and libnftables, most of a cold build's CPU)
+// runs on another thread, so on another core while the links are made. Its
+// rules name the links; they need not exist yet. An unchanged re-apply
+// reads the tables here and starts neither the thread nor zos-nft.
+std::future<void> load_firewall(const Node& node, const Resource& r, int nsfd) {
   auto spec = firewall_spec(r.plan, r.net, r.nr);
-  if (auto f = sys::in_netns(nsfd, [&] { return firewall_state(spec); }); f != Loaded::kCurrent)
-    nft::run(script_for(f, firewall_script(spec)), nsfd, node.cni_path);
+  const Loaded f = sys::in_netns(nsfd, [&] { return firewall_state(spec); });
+  if (f == Loaded::kCurrent) return {};
+  return std::async(std::launch::async, [&node, nsfd, script = script_for(f, firewall_script(spec))] {
+    nft::run(script, nsfd, node.cni_path);
+  });
 }
 
 void build(const Node& node, const Resource& r) {
@@ -174,11 +184,14 @@ void build(const Node& node, const Resource& r) {
   sys::Fd nsfd = sys::open_netns(plan.netns);
   setup_namespace(plan, nsfd.get());
   phases.lap("namespace");
-  // The NR's tables are loaded while the links are made: zos-nft (a process
-  // and libnftables, most of a cold build's CPU) runs on another core. Its
-  // rules name the links; they need not exist yet. Waited for below, or by
-  // the future's destructor when a link step throws (before the undo).
-  auto firewall = std::async(std::launch::async, [&] { load_firewall(node, r, nsfd.get()); });
+  // Waited for below, or by the future's destructor when a link step throws
+  // (before the undo).
+  std::future<void> firewall;
+  try {
+    firewall = load_firewall(node, r, nsfd.get());
+  } catch (const std::runtime_error& e) {
+    firewall_failed(plan, e);
+  }
   setup_bridge(host, plan, node);
   sys::fault_point("nr-after-bridge");
   setup_router(host, plan, node, nsfd.get());
@@ -200,10 +213,10 @@ void build(const Node& node, const Resource& r) {
     else nft::run(script_for(g, bridge_guard_script(ports)), -1, node.cni_path);
     reattach_containers(host, plan, attached);
     phases.lap("guard");
-    firewall.get();
+    if (firewall.valid()) firewall.get();
     phases.lap("firewall");  // what is left of it after the links and the guard
   } catch (const std::runtime_error& e) {
-    throw cni::Error(cni::kInternal, "firewall of " + plan.netns + ": " + e.what());
+    firewall_failed(plan, e);
   }
   sys::fault_point("nr-after-firewall");
   apply_mesh(node, r, key, nsfd.get());
