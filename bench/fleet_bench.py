@@ -8,7 +8,7 @@ delete. Each network spans the three nodes with a WireGuard mesh
 keys and learns the others' (above --mesh-up-to networks: no mesh, see
 there why).
 
-usage: /work/tools/isolate bench/fleet_bench.py [build/bin] [--counts 1,10,100] [--idle 20]
+usage: sudo bench/fleet_bench.py [build/bin] [--counts 1,10,100] [--idle 20]
 Root (namespaces). Prints a Markdown table.
 """
 import argparse
