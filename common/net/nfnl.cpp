@@ -12,12 +12,14 @@
 #include <endian.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <utility>
 
+#include "common/net/nl.h"
 #include "common/sys/syscall.h"
 
 // Over libnl's core (the socket, messages, attributes and the receive loop
@@ -36,11 +38,17 @@ struct MsgFree {
 };
 using Msg = std::unique_ptr<nl_msg, MsgFree>;
 
-// One request: nlmsghdr, nfgenmsg, then attributes.
-Msg request(int nft_msg, uint16_t flags, uint8_t family, uint16_t res_id = 0) {
+// One request: nlmsghdr, nfgenmsg, then attributes, `room` bytes of them
+// at most (a libnl message does not grow: an attribute that does not fit
+// fails). Sized for what it carries, not libnl's default of a page: that
+// page is zeroed for every message, and a page is too small for the set
+// elements of a few dozen ports.
+Msg request(int nft_msg, uint16_t flags, uint8_t family, uint16_t res_id = 0, size_t room = 512) {
   const bool batch = nft_msg == NFNL_MSG_BATCH_BEGIN || nft_msg == NFNL_MSG_BATCH_END;
-  Msg m(nlmsg_alloc_simple(batch ? static_cast<uint16_t>(nft_msg) : msg_type(nft_msg), NLM_F_REQUEST | flags));
-  if (!m) throw std::bad_alloc();
+  Msg m(nlmsg_alloc_size(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(nfgenmsg)) + room));
+  if (!m || !nlmsg_put(m.get(), NL_AUTO_PORT, NL_AUTO_SEQ,
+                       batch ? static_cast<uint16_t>(nft_msg) : msg_type(nft_msg), 0, NLM_F_REQUEST | flags))
+    throw std::bad_alloc();
   nfgenmsg g{};
   g.nfgen_family = family;
   g.version = NFNETLINK_V0;
@@ -62,7 +70,7 @@ class Socket {
     if (!sk_ || !cb_) throw std::bad_alloc();
     if (int rc = nl_connect(sk_, NETLINK_NETFILTER); rc < 0) nl_fail("connect", rc);
     nl_socket_disable_auto_ack(sk_);  // the flags are the request's own
-    nl_socket_enable_msg_peek(sk_);  // dumps of many chains: a buffer as large as the datagram
+    nl_socket_set_msg_buf_size(sk_, nl::kRecvBuffer);  // a dump datagram of many chains fits
     nl_cb_set(cb_, NL_CB_VALID, NL_CB_CUSTOM, &Socket::on_valid, this);
     nl_cb_set(cb_, NL_CB_FINISH, NL_CB_CUSTOM, &Socket::on_finish, this);
     nl_cb_set(cb_, NL_CB_ACK, NL_CB_CUSTOM, &Socket::on_ack, this);
@@ -92,11 +100,25 @@ class Socket {
       const nlmsghdr* h = nlmsg_hdr(m.get());
       buf.insert(buf.end(), reinterpret_cast<const char*>(h), reinterpret_cast<const char*>(h) + h->nlmsg_len);
     }
+    fit_send_buffer(buf.size());
     if (int rc = nl_sendto(sk_, buf.data(), buf.size()); rc < 0) nl_fail("send", rc);
     return receive([this] { return err_ != 0 || got_ >= acks_; });
   }
 
  private:
+  // A batch is one datagram, and netlink refuses one larger than the send
+  // buffer (EMSGSIZE; libnl sets 32 KiB). Grown to fit, as libnftables does:
+  // SO_SNDBUFFORCE past net.core.wmem_max where we may (CAP_NET_ADMIN).
+  void fit_send_buffer(size_t len) {
+    int have = 0;
+    socklen_t sl = sizeof have;
+    const int fd = nl_socket_get_fd(sk_);
+    if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &sl) == 0 && static_cast<size_t>(have) >= len + 4096) return;
+    int want = static_cast<int>(len + 4096);  // the kernel doubles it for its own overhead
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof want) != 0)
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+  }
+
   template <class Done>
   int receive(Done done) {
     while (!done()) {
@@ -229,28 +251,35 @@ int set_elements(int nft_msg, uint8_t fam, std::string_view table, const std::ve
   };
   append(request(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
   uint32_t first = seq, acks = 0;
-  for (const auto& s : sets) {
-    if (s.keys.empty()) continue;
-    Msg m = request(nft_msg, static_cast<uint16_t>(NLM_F_ACK | (nft_msg == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0)), fam);
-    put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_TABLE, tname.c_str()));
-    put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_SET, s.set.c_str()));
-    auto nest = [&](int type) {
-      nlattr* a = nla_nest_start(m.get(), type | NLA_F_NESTED);
-      if (!a) nl_fail("message", -NLE_NOMEM);
-      return a;
-    };
-    nlattr* list = nest(NFTA_SET_ELEM_LIST_ELEMENTS);
-    for (const auto& k : s.keys) {
-      nlattr* el = nest(NFTA_LIST_ELEM);
-      nlattr* key = nest(NFTA_SET_ELEM_KEY);
-      put(nla_put(m.get(), NFTA_DATA_VALUE, static_cast<int>(k.size()), k.data()));
-      nla_nest_end(m.get(), key);
-      nla_nest_end(m.get(), el);
+  // Elements per message: the list is one attribute, whose length is 16 bits.
+  constexpr size_t kPerMessage = 512;
+  for (const auto& s : sets)
+    for (size_t from = 0; from < s.keys.size(); from += kPerMessage) {
+      const size_t to = std::min(s.keys.size(), from + kPerMessage);
+      size_t room = 2 * NLA_HDRLEN + NLA_ALIGN(tname.size() + 1) + NLA_ALIGN(s.set.size() + 1) + NLA_HDRLEN;
+      for (size_t i = from; i < to; ++i) room += 3 * NLA_HDRLEN + NLA_ALIGN(s.keys[i].size());
+      Msg m = request(nft_msg, static_cast<uint16_t>(NLM_F_ACK | (nft_msg == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0)),
+                      fam, 0, room);
+      put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_TABLE, tname.c_str()));
+      put(nla_put_string(m.get(), NFTA_SET_ELEM_LIST_SET, s.set.c_str()));
+      auto nest = [&](int type) {
+        nlattr* a = nla_nest_start(m.get(), type | NLA_F_NESTED);
+        if (!a) nl_fail("message", -NLE_NOMEM);
+        return a;
+      };
+      nlattr* list = nest(NFTA_SET_ELEM_LIST_ELEMENTS);
+      for (size_t i = from; i < to; ++i) {
+        const auto& k = s.keys[i];
+        nlattr* el = nest(NFTA_LIST_ELEM);
+        nlattr* key = nest(NFTA_SET_ELEM_KEY);
+        put(nla_put(m.get(), NFTA_DATA_VALUE, static_cast<int>(k.size()), k.data()));
+        nla_nest_end(m.get(), key);
+        nla_nest_end(m.get(), el);
+      }
+      nla_nest_end(m.get(), list);
+      append(std::move(m));
+      ++acks;
     }
-    nla_nest_end(m.get(), list);
-    append(std::move(m));
-    ++acks;
-  }
   if (!acks) return 0;
   append(request(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES));
   return Socket().transact(batch, first, acks);

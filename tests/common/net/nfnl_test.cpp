@@ -84,3 +84,40 @@ TEST_CASE("nfnl: chain_list gives each chain's comment and rule count", "[nfnl][
   CHECK(count("zt-a", "input") == 0);
   CHECK(count("zt-b", "input") == 1);
 }
+
+TEST_CASE("nfnl: set elements of hundreds of ports go in one transaction and come out again", "[nfnl][root]") {
+  // An unchanged re-apply puts every attached port back in the bridge
+  // guard's sets at once: a node with hundreds of containers on one NR.
+  ZOS_REQUIRE_ROOT();
+  Netns ns("nc", "nfnl3");
+  REQUIRE(test::sh(ns.in() + "nft 'add table bridge zt-g; add set bridge zt-g v6 { type ifname . ipv6_addr; }; "
+                             "add set bridge zt-g mac { type ifname . ether_addr; }'") == 0);
+  auto port = [](int i) {
+    std::vector<uint8_t> k(16, 0);
+    std::string name = "zv" + std::to_string(100000 + i);
+    std::copy(name.begin(), name.end(), k.begin());
+    return k;
+  };
+  nfnl::SetElements v6{"v6", {}}, mac{"mac", {}};
+  const int n = 600;
+  for (int i = 0; i < n; ++i) {
+    auto k = port(i);
+    std::vector<uint8_t> a(16, 0);
+    a[0] = 0x20, a[1] = 0x01, a[2] = 0x0d, a[3] = 0xb8, a[14] = static_cast<uint8_t>(i >> 8), a[15] = static_cast<uint8_t>(i);
+    k.insert(k.end(), a.begin(), a.end());
+    v6.keys.push_back(k);
+    auto m = port(i);
+    for (int b : {0x02, 0, 0, 0, i >> 8, i & 0xff}) m.push_back(static_cast<uint8_t>(b));
+    m.resize(24, 0);  // ether_addr padded to 8
+    mac.keys.push_back(m);
+  }
+  auto count = [&](const std::string& set) {
+    return test::sh_out(ns.in() + "nft list set bridge zt-g " + set + " | grep -o '\"zv1[0-9]*\"' | wc -l");
+  };
+  ns.run([&] { nfnl::add_elements(nfnl::family("bridge"), "zt-g", {v6, mac}); });
+  CHECK(count("v6") == std::to_string(n) + "\n");
+  CHECK(count("mac") == std::to_string(n) + "\n");
+  ns.run([&] { nfnl::delete_elements(nfnl::family("bridge"), "zt-g", {v6, mac}); });
+  CHECK(count("v6") == "0\n");
+  CHECK(count("mac") == "0\n");
+}
