@@ -10,19 +10,35 @@
 
 namespace zos::nl {
 
+namespace {
+
+// No way out of /proc/sys (or the folder): no empty, "." or ".." component.
+void check_components(std::string_view k, const std::string& key) {
+  for (size_t b = 0;;) {
+    const size_t e = k.find('/', b);
+    const std::string_view part = k.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
+    if (part.empty() || part == "." || part == "..")
+      throw sys::SysError(EINVAL, "sysctl key '" + key + "' is not valid");
+    if (e == std::string_view::npos) break;
+    b = e + 1;
+  }
+}
+
+// procfs takes a value in one write.
+void write_value(int fd, const std::string& path, std::string_view value) {
+  ssize_t n = sys::check("write '" + std::string(value) + "' to sysctl " + path,
+                         [&] { return ::write(fd, value.data(), value.size()); });
+  if (static_cast<size_t>(n) != value.size())
+    throw sys::SysError(EIO, "write '" + std::string(value) + "' to sysctl " + path + ": short write");
+}
+
+}  // namespace
+
 std::string sysctl_path(const std::string& key) {
   std::string k = key;
   while (!k.empty() && (k.front() == '/' || k.front() == '.')) k.erase(0, 1);
   if (k.find('/') == std::string::npos) std::replace(k.begin(), k.end(), '.', '/');
-  // No way out of /proc/sys: reject empty, "." and ".." components.
-  for (size_t b = 0;;) {
-    const size_t e = k.find('/', b);
-    const std::string part = k.substr(b, e == std::string::npos ? std::string::npos : e - b);
-    if (part.empty() || part == "." || part == "..")
-      throw sys::SysError(EINVAL, "sysctl key '" + key + "' is not valid");
-    if (e == std::string::npos) break;
-    b = e + 1;
-  }
+  check_components(k, key);
   return "/proc/sys/" + k;
 }
 
@@ -53,11 +69,22 @@ void sysctl_set(const std::string& key, const std::string& value) {
   const std::string path = sysctl_path(key);
   sys::Fd fd(sys::check("open sysctl " + path + " for writing",
                         [&] { return ::open(path.c_str(), O_WRONLY | O_CLOEXEC); }));
-  // procfs takes a value in one write.
-  ssize_t n = sys::check("write '" + value + "' to sysctl " + path,
-                         [&] { return ::write(fd.get(), value.data(), value.size()); });
-  if (static_cast<size_t>(n) != value.size())
-    throw sys::SysError(EIO, "write '" + value + "' to sysctl " + path + ": short write");
+  write_value(fd.get(), path, value);
+}
+
+void sysctl_set_below(const std::string& dir,
+                      std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  const std::string base = sysctl_path(dir);
+  sys::Fd d(sys::check("open sysctl folder " + base,
+                       [&] { return ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
+  for (const auto& [key, value] : values) {
+    const std::string path = base + "/" + std::string(key);
+    check_components(key, path);
+    const std::string rel(key);
+    sys::Fd fd(sys::check("open sysctl " + path + " for writing",
+                          [&] { return ::openat(d.get(), rel.c_str(), O_WRONLY | O_CLOEXEC); }));
+    write_value(fd.get(), path, value);
+  }
 }
 
 }  // namespace zos::nl

@@ -6,8 +6,11 @@
 // in slash form: "net/ipv4/conf/eth0.100/forwarding".
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace zos::nl {
 
@@ -20,5 +23,14 @@ std::string sysctl_get(const std::string& key);
 std::optional<std::string> sysctl_get_if_exists(const std::string& key);
 // Writes `value`; throws SysError naming the key.
 void sysctl_set(const std::string& key, const std::string& value);
+
+// Writes several values below one folder ("net", "net/ipv6/conf/eth0"; each
+// key relative to it, in slash form: "ipv4/ip_forward"), in order. The
+// folder is looked up once: /proc/sys/net is one dentry per network
+// namespace under one parent, so every path from /proc/sys scans them all
+// (~40 us a lookup with 200 namespaces on the node); below an open folder
+// a lookup does not.
+void sysctl_set_below(const std::string& dir,
+                      std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
 }  // namespace zos::nl

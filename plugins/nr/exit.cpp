@@ -85,8 +85,7 @@ void apply_exit_impl(const Node& node, const Resource& r, int nsfd) {
     auto l = nl::get_link(s, plan.pub);
     if (!l) throw cni::Error(cni::kInternal, plan.pub + " did not arrive in " + plan.netns);
     // Static addressing only: no router advertisements on the exit's uplink.
-    nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/accept_ra", "0");
-    nl::sysctl_set("net/ipv6/conf/" + plan.pub + "/autoconf", "0");
+    nl::sysctl_set_below("net/ipv6/conf/" + plan.pub, {{"accept_ra", "0"}, {"autoconf", "0"}});
     nl::sync_global_addr(s, l->index, AF_INET, w.v4);
     nl::sync_global_addr(s, l->index, AF_INET6, w.v6);
     if (w.ll6) nl::add_addr(s, l->index, *w.ll6, {.nodad = true});

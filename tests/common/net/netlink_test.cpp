@@ -375,3 +375,31 @@ TEST_CASE("sysctl inside a namespace does not touch the host", "[netlink][sysctl
     CHECK_THAT(e.what(), Catch::Contains("/proc/sys/net/ipv4/conf/zt-nope0/forwarding"));
   }
 }
+
+TEST_CASE("sysctl_set_below: several values under one folder, in the thread's namespace", "[netlink][sysctl][root]") {
+  ZOS_REQUIRE_ROOT();
+  Netns a("nl", "sb");
+  a.run([] {
+    Socket s;
+    REQUIRE(create_bridge(s, "br.6"));
+    sysctl_set_below("net/ipv6/conf/br.6", {{"accept_ra", "0"}, {"disable_ipv6", "1"}});
+    CHECK(sysctl_get("net/ipv6/conf/br.6/accept_ra") == "0");
+    CHECK(sysctl_get("net/ipv6/conf/br.6/disable_ipv6") == "1");
+    sysctl_set_below("net", {{"ipv6/conf/br.6/disable_ipv6", "0"}, {"ipv4/ip_forward", "1"}});
+    CHECK(sysctl_get("net/ipv6/conf/br.6/disable_ipv6") == "0");
+    CHECK(sysctl_get("net/ipv4/ip_forward") == "1");
+    // No way out of the folder; an absent key names its whole path.
+    CHECK_THROWS_AS(sysctl_set_below("net/ipv6/conf/br.6", {{"../../../../kernel/hostname", "x"}}), sys::SysError);
+    CHECK_THROWS_AS(sysctl_set_below("net", {{"", "1"}}), sys::SysError);
+    try {
+      sysctl_set_below("net/ipv6/conf/br.6", {{"accept_ra", "1"}, {"zt-nope", "1"}});
+      FAIL("an absent key accepted");
+    } catch (const sys::SysError& e) {
+      CHECK(e.err() == ENOENT);
+      CHECK_THAT(e.what(), Catch::Contains("/proc/sys/net/ipv6/conf/br.6/zt-nope"));
+    }
+    CHECK(sysctl_get("net/ipv6/conf/br.6/accept_ra") == "1");  // in order, up to the failing one
+  });
+  CHECK_FALSE(sysctl_get_if_exists("net/ipv6/conf/br.6/accept_ra").has_value());  // not on the host
+  CHECK_THROWS_AS(sysctl_set_below("net/ipv6/conf/zt-nope0", {{"accept_ra", "0"}}), sys::SysError);
+}
