@@ -132,11 +132,13 @@ std::uint64_t current_netns_id() {
   return st.st_ino;
 }
 
-NetnsGuard::NetnsGuard(int nsfd) : saved_(open_current_netns()) {
+NetnsGuard::NetnsGuard(int nsfd) : NetnsGuard(nsfd, -1) {}
+
+NetnsGuard::NetnsGuard(int nsfd, int back) : saved_(back < 0 ? open_current_netns() : Fd()), back_(back < 0 ? saved_.get() : back) {
   check("setns into netns fd " + std::to_string(nsfd), [&] { return ::setns(nsfd, CLONE_NEWNET); });
 }
 
-NetnsGuard::~NetnsGuard() { switch_back_or_abort(saved_.get()); }
+NetnsGuard::~NetnsGuard() { switch_back_or_abort(back_); }
 
 bool create_named_netns(const std::string& name) {
   check_name(name);

@@ -46,12 +46,17 @@ std::uint64_t current_netns_id();
 class NetnsGuard {
  public:
   explicit NetnsGuard(int nsfd);
+  // Back to `back`, the caller's open_current_netns() of this thread (kept
+  // for several switches: one open of /proc/thread-self/ns/net instead of one
+  // each). It must still be the thread's namespace when the guard starts.
+  NetnsGuard(int nsfd, int back);
   ~NetnsGuard();
   NetnsGuard(const NetnsGuard&) = delete;
   NetnsGuard& operator=(const NetnsGuard&) = delete;
 
  private:
   Fd saved_;
+  int back_;
 };
 
 // Runs f() inside the namespace `nsfd` and returns its result; the thread is
@@ -59,6 +64,12 @@ class NetnsGuard {
 template <class F>
 decltype(auto) in_netns(int nsfd, F&& f) {
   NetnsGuard guard(nsfd);
+  return std::forward<F>(f)();
+}
+// The same, back to `back` (see NetnsGuard).
+template <class F>
+decltype(auto) in_netns(int nsfd, int back, F&& f) {
+  NetnsGuard guard(nsfd, back);
   return std::forward<F>(f)();
 }
 

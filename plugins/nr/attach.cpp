@@ -79,17 +79,18 @@ std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::st
   return m;
 }
 
-cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu) {
+cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu,
+                   nl::Socket& host) {
   const auto& env = req.env;
   const auto& plan = r.plan;
   State st(cfg.node.data_dir);
   sys::Fd cns = container_netns(req);
-  nl::Socket host;
+  const sys::Fd self = sys::open_current_netns();  // where both switches below come back to
 
   std::string hname = host_veth_name(env.container_id, env.ifname);
   // One socket in the container's namespace for the whole ADD (a netlink
   // socket stays in the namespace it was made in).
-  nl::Socket cs = sys::in_netns(cns.get(), [] { return nl::Socket(); });
+  nl::Socket cs = sys::in_netns(cns.get(), self.get(), [] { return nl::Socket(); });
   // A veth of ours under that name is left from an ADD that was killed: it
   // is this attachment's, so start over. Looked for only when the name is
   // taken (no request on the usual ADD): here when its container end holds
@@ -163,14 +164,14 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
   res.interfaces.push_back({plan.bridge, br->mac, ""});
   res.interfaces.push_back({hname, h->mac, ""});
   cni::Interface cif{env.ifname, mac, env.netns};
-  sys::in_netns(cns.get(), [&] {
+  sys::in_netns(cns.get(), self.get(), [&] {
     auto c = nl::get_link(cs, env.ifname);
     if (!c) throw cni::Error(cni::kInternal, env.ifname + " vanished from " + env.netns + " during ADD");
     cif.mtu = static_cast<int>(c->mtu);
     // Routes are static, from the result: no router advertisements, no
     // redirects; the link-local from the MAC (what the bridge guard allows).
-    for (const char* k : {"accept_ra", "accept_redirects", "addr_gen_mode"})
-      nl::sysctl_set("net/ipv6/conf/" + env.ifname + "/" + k, "0");
+    nl::sysctl_set_below("net/ipv6/conf/" + env.ifname,
+                         {{"accept_ra", "0"}, {"accept_redirects", "0"}, {"addr_gen_mode", "0"}});
     for (const auto& ipc : ipres.ips) nl::add_addr(cs, c->index, ipc.address, {.nodad = true});
     nl::set_up(cs, c->index);
     for (const auto& rt : ipres.routes) nl::replace_route(cs, {.dst = rt.dst, .gw = rt.gw, .oif = c->index});

@@ -18,8 +18,10 @@ std::string host_veth_name(const std::string& container_id, const std::string& i
 // pair: an EUI-64 IPv6 survives re-creation of the container.
 std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::string& ifname);
 
-// `mtu`: the NR's (apply's result), which the container's veth takes.
-cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu);
+// `mtu`: the NR's (apply's result), which the container's veth takes;
+// `host`: a netlink socket in the node's namespace (the one apply used).
+cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu,
+                   nl::Socket& host);
 void detach(const cni::Request& req, const Config& cfg);
 void check_attachment(const cni::Request& req, const Config& cfg, const Resource& r);
 void gc(const cni::Request& req, const Config& cfg);

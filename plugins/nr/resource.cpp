@@ -52,11 +52,10 @@ namespace {
 // The parts of an NR a warm ADD relies on, and the cheap liveness facts
 // of its mesh (the WireGuard link is there, up, and answers), so that an
 // ADD after a dead wireguard-go heals the NR instead of joining it.
-bool intact(const Node& node, const Resource& r) {
+bool intact(const Node& node, const Resource& r, nl::Socket& host) {
   const auto& plan = r.plan;
-  auto nsfd = sys::open_netns_if_exists(plan.netns);
-  if (!nsfd || !sys::netns_exists(plan.netns)) return false;
-  nl::Socket host;
+  auto nsfd = sys::open_netns_if_exists(plan.netns);  // nullopt for a file the namespace left behind
+  if (!nsfd) return false;
   auto br = nl::get_link(host, plan.bridge);
   auto veth = nl::get_link(host, plan.veth);
   if (!br || !veth || veth->master != br->index || !veth->up) return false;
@@ -80,9 +79,9 @@ void setup_namespace(const model::Plan& plan, int nsfd) {
   sys::in_netns(nsfd, [&] {
     nl::Socket s;
     if (auto lo = nl::get_link(s, "lo")) nl::set_up(s, lo->index);
-    nl::sysctl_set("net/ipv4/ip_forward", "1");
-    nl::sysctl_set("net/ipv6/conf/all/forwarding", "1");
-    nl::sysctl_set("net/ipv6/conf/default/accept_dad", "0");
+    nl::sysctl_set_below("net", {{"ipv4/ip_forward", "1"},
+                                 {"ipv6/conf/all/forwarding", "1"},
+                                 {"ipv6/conf/default/accept_dad", "0"}});
   });
   (void)plan;
 }
@@ -248,8 +247,8 @@ void check_owner(const State& st, const Resource& r, const std::string& refusal)
 
 // This version is applied under these names and the NR is intact: a warm
 // ADD has nothing to build.
-bool current(const Node& node, const Resource& r, const std::optional<Applied>& prev) {
-  return prev && prev->version == r.net.version && prev->netns == r.plan.netns && intact(node, r);
+bool current(const Node& node, const Resource& r, const std::optional<Applied>& prev, nl::Socket& host) {
+  return prev && prev->version == r.net.version && prev->netns == r.plan.netns && intact(node, r, host);
 }
 
 // The MTU of a current NR's links: the configured one, else what its build chose.
@@ -258,15 +257,14 @@ std::optional<unsigned> mtu_of(const Node& node, const Applied& prev) { return n
 // apply() once the NR's exclusive lock is held and the version is known
 // not to be older than the applied one; the MTU of the NR's links.
 std::optional<unsigned> apply_locked(const Node& node, const Resource& r, const State& st,
-                                     const std::optional<Applied>& prev, ApplyMode mode) {
+                                     const std::optional<Applied>& prev, ApplyMode mode, nl::Socket& host) {
   const auto& net = r.net;
-  if (mode == ApplyMode::kFast && current(node, r, prev)) return mtu_of(node, *prev);
+  if (mode == ApplyMode::kFast && current(node, r, prev, host)) return mtu_of(node, *prev);
   // What the object asks of this node, against the operator's policy,
   // before anything is built.
   check_exit_policy(node, r);
 
   spdlog::info("applying network {} version {} as {}", net.network_id, net.version, r.plan.netns);
-  nl::Socket host;
   // Undoes a build that started from nothing (a converge of what exists
   // undoes nothing).
   auto owner = st.owner(r.plan.netns);
@@ -328,20 +326,22 @@ Joined apply_resource(const Node& node, model::Network net, ApplyMode mode, bool
   validate(node, r.net, r.nr);
   State st(node.data_dir);
   const std::string netns = r.plan.netns;
+  nl::Socket host;
   if (mode == ApplyMode::kFast) {
     // Most ADDs join a current NR: checked under the shared lock, many at
     // once, and kept through the attach.
     FileLock shared = st.lock(netns, FileLock::Mode::kShared);
     Resource joined = r;
     auto prev = settle_version(node, st, joined, join_newer);
-    if (current(node, joined, prev)) return {{std::move(joined), mtu_of(node, *prev)}, std::move(shared)};
+    if (current(node, joined, prev, host))
+      return {{std::move(joined), mtu_of(node, *prev)}, std::move(shared), std::move(host)};
   }
   // The shared lock is dropped before this one is taken (flock would drop
   // it too, to convert it): everything is read again under it.
   FileLock lock = st.lock(netns, FileLock::Mode::kExclusive);
   auto prev = settle_version(node, st, r, join_newer);
-  auto mtu = apply_locked(node, r, st, prev, mode);
-  return {{std::move(r), mtu}, std::move(lock)};
+  auto mtu = apply_locked(node, r, st, prev, mode, host);
+  return {{std::move(r), mtu}, std::move(lock), std::move(host)};
 }
 
 }  // namespace

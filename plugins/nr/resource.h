@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/net/nl.h"
 #include "common/sys/file.h"
 #include "plugins/nr/config.h"
 #include "model/network.h"
@@ -66,6 +67,7 @@ ApplyResult apply(const Node& node, model::Network net, ApplyMode mode);  // by 
 // attach is done and the lock dropped.
 struct Joined : ApplyResult {
   sys::FileLock lock;  // shared when the NR was current, exclusive when this call built it
+  nl::Socket host;     // the node's netlink socket that checked (or built) it, for the attach
 };
 
 // CNI ADD: apply() in kFast mode, except that an object older than the

@@ -280,6 +280,17 @@ TEST_CASE("in_netns switches and always switches back", "[netns][root]") {
     CHECK_THROWS_AS(sys::in_netns(-1, [] { return 0; }), sys::SysError);
     CHECK(sys::current_netns_id() == host);
   }
+  SECTION("with the caller's handle of its namespace: several switches, always back to it") {
+    const sys::Fd self = sys::open_current_netns();
+    CHECK(sys::in_netns(a.fd(), self.get(), [] { return sys::current_netns_id(); }) == ida);
+    CHECK(sys::current_netns_id() == host);
+    CHECK_THROWS_WITH(sys::in_netns(b.fd(), self.get(), []() -> int { throw std::runtime_error("boom"); }), "boom");
+    CHECK(sys::current_netns_id() == host);
+    CHECK(sys::in_netns(b.fd(), self.get(), [] { return sys::current_netns_id(); }) == idb);
+    CHECK(sys::current_netns_id() == host);
+    CHECK_THROWS_AS(sys::in_netns(-1, self.get(), [] { return 0; }), sys::SysError);
+    CHECK(sys::current_netns_id() == host);
+  }
   SECTION("a socket made inside keeps talking to that namespace") {
     auto sock = a.socket();
     CHECK(sys::current_netns_id() == host);
