@@ -370,3 +370,36 @@ TEST_CASE("nr: management subcommands", "[nr][root][manage]") {
     CHECK(u.out.empty());
   }
 }
+
+// The bridge guard's elements of every attached port go back in one
+// nftables transaction on a re-apply: with 60 containers (two IPv6 sources
+// each) its messages outgrow a page, which once failed the apply.
+TEST_CASE("nr: a re-apply puts the guard elements of 60 containers back", "[nr][root][apply]") {
+  ZOS_REQUIRE_ROOT();
+  Node node;
+  std::string file = node.write_network(network("t-many", 0x34));
+  auto conf = node.conf(file);
+  const int n = 60;
+  std::vector<std::string> cns;
+  for (int i = 0; i < n; ++i) {
+    cns.push_back(node.container("m" + std::to_string(i)));
+    auto add = node.cni("ADD", conf, "many-" + std::to_string(i), cns.back());
+    ZOS_SHOW(add);
+    REQUIRE(add.status == 0);
+  }
+  std::string in_node = "ip netns exec " + node.name() + " nft ";
+  auto count = [&](const std::string& set) {
+    return sh_out(in_node + "list set bridge zos-guard " + set + " | grep -o '\"zv[0-9a-f]*\"' | wc -l");
+  };
+  REQUIRE(count("mac") == std::to_string(n) + "\n");
+  for (const char* set : {"mac", "v4", "v6"}) REQUIRE(sh(in_node + "flush set bridge zos-guard " + set) == 0);
+  CHECK_FALSE(ping(cns.back(), router4(0x34)));
+  auto r = node.manage({"apply", file, "--node", kNodeId}, true);
+  ZOS_SHOW(r);
+  REQUIRE(r.status == 0);
+  CHECK(count("mac") == std::to_string(n) + "\n");
+  CHECK(count("v4") == std::to_string(n) + "\n");
+  CHECK(ping(cns.front(), router4(0x34)));
+  CHECK(ping(cns.back(), router4(0x34)));
+  for (int i = 0; i < n; ++i) CHECK(node.cni("DEL", conf, "many-" + std::to_string(i), cns[i]).status == 0);
+}
