@@ -35,6 +35,7 @@ REF_SUBNET = "10.98.0.0/24"
 FLOOR_BRIDGE = "zt-bfl0"
 FLOOR_NET = "10.97"
 FILL_FLOOR = 1000  # floor host veths of the fill test: zfb1000... (10.97.4.x), apart from the warm ones
+DUTY_TABLE = "zt-bduty"  # the floor-with-duties' bridge guard sets (bench/floor_add.c duty)
 
 # A tiny C launcher: wait4 from a Python parent reports the Python process's own
 # high-water RSS as ru_maxrss (exec records the old mm's peak, and posix_spawn's
@@ -102,6 +103,7 @@ class Bench:
                 die("%s/%s missing: build it (see bench/README.md)" % (self.bin, b))
         self.nsenter = shutil.which("nsenter") or die("nsenter not found")
         self.ip = shutil.which("ip") or die("ip not found")
+        self.nft = shutil.which("nft") or die("nft not found")
         if not os.access(os.path.join(REF_DIR, "bridge"), os.X_OK):
             die("reference plugins missing: apt-get install containernetworking-plugins")
         self.tmp = tempfile.mkdtemp(prefix="zos-nr-bench-", dir=args.tmpdir)
@@ -233,20 +235,32 @@ class Bench:
             plugin, conf = os.path.join(REF_DIR, "bridge"), self.ref_conf
         return self.check(self.run([plugin], env, conf.encode()), "%s %s %s" % (kind, cmd, cid))
 
+    def floor_argv(self, ns, i, host, plane=0):
+        """floor_add's ADD: its own addresses, MAC and host veth per (plane, i)."""
+        addr = "%s.%d.%d" % (FLOOR_NET, (i // 250) % 250 + 100 * plane, i % 250 + 2)
+        mac = "02:00:00:%02x:%02x:%02x" % (plane, i // 256 % 256, i % 256)
+        v6 = {"none": [], "both": ["fd97:%x::%x/64" % (plane, i + 2), "fd97:%x::1:%x/64" % (plane, i + 2)]}.get(
+            self.a.ipv6, ["fd97:%x::%x/64" % (plane, i + 2)])
+        return [self.floor, "add", host, "/run/netns/" + ns, FLOOR_BRIDGE, mac, "1500",
+                FLOOR_NET + ".0.1", "fd97:%x::1" % plane if v6 else "-", addr + "/16"] + v6
+
     def floor_add(self, ns, i):
         """The kernel's work of an ADD (bench/floor_add.c): veth into the container, on the
         bridge, up; addresses without DAD, up, default routes; IPv6 as zos-ipam would."""
-        host = "zfb%d" % i
-        addr = "%s.%d.%d" % (FLOOR_NET, (i // 250) % 250, i % 250 + 2)
-        mac = "02:00:00:00:%02x:%02x" % (i // 256 % 256, i % 256)
-        v6 = {"none": [], "both": ["fd97::%x/64" % (i + 2), "fd97::1:%x/64" % (i + 2)]}.get(
-            self.a.ipv6, ["fd97::%x/64" % (i + 2)])
-        argv = [self.floor, "add", host, "/run/netns/" + ns, FLOOR_BRIDGE, mac, "1500",
-                FLOOR_NET + ".0.1", "fd97::1" if v6 else "-", addr + "/16"] + v6
-        return self.check(self.run(argv), "floor ADD")
+        return self.check(self.run(self.floor_argv(ns, i, "zfb%d" % i)), "floor ADD")
 
     def floor_del(self, i):
         return self.check(self.run([self.floor, "del", "zfb%d" % i]), "floor DEL")
+
+    def duty_add(self, ns, i):
+        """The floor plus the rest of what zos-nr's warm ADD must do, each the cheapest way
+        (bench/floor_add.c duty: NR check, state read, lease and record files, guard
+        elements, container sysctls): what zos-nr's own overhead is measured against."""
+        argv = self.floor_argv(ns, i, "zfd%d" % i, 1)
+        return self.check(self.run([self.floor, "duty", self.duty_dir, DUTY_TABLE] + argv[1:]), "floor+duties ADD")
+
+    def duty_del(self, i):
+        return self.check(self.run([self.floor, "del", "zfd%d" % i]), "floor+duties DEL")
 
     def zos_manage(self, *args):
         return self.check(self.run([os.path.join(self.bin, "zos-nr")] + list(args),
@@ -261,6 +275,16 @@ class Bench:
         self.check(self.run([self.ip, "link", "set", "lo", "up"]), "lo up")
         self.check(self.run([self.ip, "link", "add", FLOOR_BRIDGE, "type", "bridge"]), "floor bridge")
         self.check(self.run([self.ip, "link", "set", FLOOR_BRIDGE, "up"]), "floor bridge up")
+        # The floor-with-duties' guard sets (as zos-nr's bridge guard's) and its state folder.
+        self.check(self.run([self.nft, "add table bridge %s; add set bridge %s mac { type ifname . ether_addr; }; "
+                             "add set bridge %s v4 { type ifname . ipv4_addr; }; "
+                             "add set bridge %s v6 { type ifname . ipv6_addr; }" % ((DUTY_TABLE,) * 4)]),
+                   "floor+duties table")
+        self.duty_dir = os.path.join(self.tmp, "duty")
+        os.makedirs(self.duty_dir)
+        for name in ("network.json", "applied.json"):
+            with open(os.path.join(self.duty_dir, name), "w") as f:
+                json.dump(self.net, f, indent=2)
 
     def cold(self, res):
         """First ADD that builds the NR (netns, bridge, router, firewall); reference: no bridge yet.
@@ -306,23 +330,27 @@ class Bench:
             self.cni(kind, "ADD", ns, "warmup-" + kind)
             self.cni(kind, "DEL", ns, "warmup-" + kind)
             self.drop_container(ns)
-        kinds = ["zos", "ref", "floor"]
+        kinds = ["zos", "ref", "floor", "duty"]
         cont = []
         for i in range(n):
             row = {k: self.new_container() for k in kinds}
             cont.append(row)
-            order = kinds[i % 3:] + kinds[:i % 3]  # rotate who goes first
+            order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]  # rotate who goes first
             for k in order:
                 if k == "floor":
                     s = self.floor_add(row[k], i)
+                elif k == "duty":
+                    s = self.duty_add(row[k], i)
                 else:
                     s = self.cni(k, "ADD", row[k], "w-%s-%d" % (k, i))
                 res.setdefault(k + "_add", []).append(s)
         for i in range(n):
-            order = kinds[i % 3:] + kinds[:i % 3]
+            order = kinds[i % len(kinds):] + kinds[:i % len(kinds)]
             for k in order:
                 if k == "floor":
                     s = self.floor_del(i)
+                elif k == "duty":
+                    s = self.duty_del(i)
                 else:
                     s = self.cni(k, "DEL", cont[i][k], "w-%s-%d" % (k, i))
                 res.setdefault(k + "_del", []).append(s)
@@ -466,8 +494,12 @@ def report(res, args, nsenter_cost):
     row("warm ADD CPU p50 (vs ref)", "cpu", Z, R, 0.3)
     row("warm ADD CPU p90 (vs ref)", "cpu", Z, R, None, 90)
     row("warm ADD peak RSS max (vs ref)", "rss", Z, R, 0.5, 100)
+    D = res.get("duty_add", [])
     row("warm ADD wall p50 (vs floor)", "wall", Z, F, None)
     row("warm ADD CPU p50 (vs floor)", "cpu", Z, F, None)
+    row("warm ADD wall p50 (vs floor + duties)", "wall", Z, D, None)
+    row("warm ADD CPU p50 (vs floor + duties)", "cpu", Z, D, None)
+    row("floor + duties ADD wall p50 (vs floor)", "wall", D, F, None)
     row("DEL wall p50 (vs floor)", "wall", ZD, FD, 1.1)
     row("DEL wall p90 (vs floor)", "wall", ZD, FD, None, 90)
     row("DEL CPU p50 (vs floor)", "cpu", ZD, FD, None)
@@ -510,6 +542,9 @@ def report(res, args, nsenter_cost):
     cold_breakdown(res, "_nrs", ", %d other NRs on the node," % args.cold_nrs)
     print("floor: bench/floor_add.c, one static libnl process (veth into the container + IPv6 off + master + up;"
           " container: addresses + up + default routes) / link del")
+    print("floor + duties: the floor plus the rest of what zos-nr's warm ADD must do, each the cheapest way"
+          " (bench/floor_add.c duty: 2 link lookups, 2 state files read, lease + record files, 3 guard elements"
+          " in one nftables transaction, 3 container sysctls)")
     print("CPU = ru_utime+ru_stime of wait4 (process + waited children); RSS = ru_maxrss of wait4")
     fails = [r for r in rows if r[5] == "FAIL"]
     return 1 if fails else 0
