@@ -156,9 +156,20 @@ ExecResult exec(const std::vector<std::string>& argv, const std::map<std::string
   ExecResult r;
   std::optional<Clock::time_point> deadline;
   if (opts.timeout) deadline = Clock::now() + *opts.timeout;
-  if (!pump(to_child, pout.r, perr ? &perr->r : nullptr, in, r, deadline) || (deadline && !wait_exit(pid, *deadline))) {
-    r.timed_out = true;
-    ::kill(-pid, SIGKILL);
+  try {
+    if (!pump(to_child, pout.r, perr ? &perr->r : nullptr, in, r, deadline) ||
+        (deadline && !wait_exit(pid, *deadline))) {
+      r.timed_out = true;
+      ::kill(-pid, SIGKILL);
+    }
+  } catch (...) {
+    // A failed poll, read or pidfd_open: the child is ended and reaped, not
+    // left running or a zombie behind the error.
+    ::kill(opts.timeout ? -pid : pid, SIGKILL);
+    int st = 0;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    throw;
   }
   if (opts.timeout) {
     // A grandchild may still hold the group: end it while the child is a
