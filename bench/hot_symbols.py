@@ -54,7 +54,7 @@ def main():
     extra = sorted(n for n in code if n.endswith("_ifunc") or code[n] == "i"
                    or ((m := VARIANT.match(n)) and m.group(1) in bases))
     out, done = [], set()
-    for n in seen + extra + ["_start", "__libc_start_main_impl", "frame_dummy", "_dl_new_object"]:
+    for n in seen + extra + ["_start", "__libc_start_main_impl", "frame_dummy", "_dl_new_object", "_dl_setup_hash"]:
         if n in code and n not in done:
             done.add(n)
             out.append(n)

@@ -27,10 +27,9 @@ import statistics
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "runtime"))
-import crilib  # noqa: E402
-import rtlib as rt  # noqa: E402
-import runtimes  # noqa: E402
+import crilib  # tests/runtime's, through the symlinks beside this script (see zostest.py)
+import rtlib as rt
+import runtimes
 
 N = 0x20
 REF_SUBNET = "10.99.0.0/24"

@@ -206,4 +206,57 @@ std::optional<nlohmann::json> read_json_state(const std::string& path, std::stri
   return read_state(path, [&](const std::string& text) { return parse_expecting(text, member, expect, taken); });
 }
 
+JsonStateDir::JsonStateDir(std::string dir, unsigned file_mode, unsigned dir_mode)
+    : dir_(std::move(dir)), file_mode_(file_mode), dir_mode_(dir_mode) {}
+
+std::string JsonStateDir::path(std::string_view name) const {
+  std::string p;
+  p.reserve(dir_.size() + 1 + name.size());
+  return p.append(dir_).append(1, '/').append(name);
+}
+
+std::optional<nlohmann::json> JsonStateDir::read(std::string_view name) const { return read_json_state(path(name)); }
+
+std::optional<nlohmann::json> JsonStateDir::read(std::string_view name, std::string_view member,
+                                                 const nlohmann::json& expect, bool* taken) const {
+  return read_json_state(path(name), member, expect, taken);
+}
+
+std::vector<std::string> JsonStateDir::names(std::string_view prefix, std::string_view suffix) const {
+  std::vector<std::string> out;
+  for (const auto& f : list_dir(dir_))
+    if (f.size() > prefix.size() + suffix.size() && f.starts_with(prefix) && f.ends_with(suffix))
+      out.push_back(f.substr(prefix.size(), f.size() - prefix.size() - suffix.size()));
+  return out;
+}
+
+std::vector<std::pair<std::string, nlohmann::json>> JsonStateDir::records(std::string_view suffix) const {
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  for (auto& name : names("", suffix)) {
+    try {
+      if (auto j = read(name + std::string(suffix))) out.emplace_back(std::move(name), std::move(*j));
+    } catch (const CorruptState&) {
+      // moved aside and logged by read_json_state
+    }
+  }
+  return out;
+}
+
+void JsonStateDir::write_text(const std::string& p, const std::string& text, Sync sync) const {
+  in_dir(dir_, dir_mode_, [&] { write_file_atomic(p, text, file_mode_, sync); });
+}
+
+void JsonStateDir::write(std::string_view name, const nlohmann::json& j, Sync sync, int indent) const {
+  write_text(path(name), j.dump(indent) + "\n", sync);
+}
+
+bool JsonStateDir::write_if_changed(std::string_view name, const nlohmann::json& j, Sync sync, int indent) const {
+  const std::string p = path(name), text = j.dump(indent) + "\n";
+  if (read_file(p) == text) return false;
+  write_text(p, text, sync);
+  return true;
+}
+
+bool JsonStateDir::remove(std::string_view name) const { return remove_if_exists(path(name)); }
+
 }  // namespace zos::sys

@@ -17,12 +17,12 @@ Lease read_lease(nl::Socket& s, int index) {
   Lease l;
   for (const auto& a : nl::list_addrs(s, index)) {
     if (a.scope != RT_SCOPE_UNIVERSE) continue;
-    if (a.family == AF_INET) l.ipv4.push_back(a.prefix.str());
-    else if (a.family == AF_INET6 && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) l.ipv6.push_back(a.prefix.str());
+    if (a.family == AF_INET) l.ipv4.push_back(a.prefix);
+    else if (a.family == AF_INET6 && !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) l.ipv6.push_back(a.prefix);
   }
   for (auto* gw : {&l.gw4, &l.gw6})
     for (const auto& r : nl::list_routes(s, gw == &l.gw4 ? AF_INET : AF_INET6, RT_TABLE_MAIN))
-      if (r.is_default() && r.oif == index && r.gw && !*gw) *gw = r.gw->str();
+      if (r.is_default() && r.oif == index && r.gw && !*gw) *gw = r.gw;
   return l;
 }
 
@@ -44,19 +44,25 @@ void flush_ipv4(nl::Socket& s, int index) {
     if (a.scope == RT_SCOPE_UNIVERSE) nl::delete_addr(s, index, a.prefix);
 }
 
+nlohmann::json gateway_json(const std::optional<ip::Addr>& gw) { return gw ? nlohmann::json(gw->str()) : nlohmann::json(); }
+
 nlohmann::json Lease::to_json() const {
-  return {{"ipv4", ipv4}, {"gateway4", gw4 ? nlohmann::json(*gw4) : nlohmann::json(nullptr)},
-          {"ipv6", ipv6}, {"gateway6", gw6 ? nlohmann::json(*gw6) : nlohmann::json(nullptr)}};
+  auto texts = [](const std::vector<ip::Prefix>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& p : v) a.push_back(p.str());
+    return a;
+  };
+  return {{"ipv4", texts(ipv4)}, {"gateway4", gateway_json(gw4)}, {"ipv6", texts(ipv6)}, {"gateway6", gateway_json(gw6)}};
 }
 
 std::string Lease::describe() const {
-  auto join = [](const std::vector<std::string>& v) {
+  auto join = [](const std::vector<ip::Prefix>& v) {
     std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x.str();
     return s.empty() ? std::string("no address") : s;
   };
-  std::string out = "IPv4 " + join(ipv4) + (gw4 ? " via " + *gw4 : " (no default route)");
-  out += "; IPv6 " + join(ipv6) + (gw6 ? " via " + *gw6 : " (no default route)");
+  std::string out = "IPv4 " + join(ipv4) + (gw4 ? " via " + gw4->str() : " (no default route)");
+  out += "; IPv6 " + join(ipv6) + (gw6 ? " via " + gw6->str() : " (no default route)");
   return out;
 }
 

@@ -7,13 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "common/ip/ip.h"
 #include "common/net/nl.h"
 
 namespace zos::bootstrap {
 
+// Typed; text only where it is printed (to_json, describe).
 struct Lease {
-  std::vector<std::string> ipv4, ipv6;  // "10.0.0.5/24"; IPv6 past duplicate detection only
-  std::optional<std::string> gw4, gw6;  // default routes out of this link
+  std::vector<ip::Prefix> ipv4, ipv6;  // 10.0.0.5/24; IPv6 past duplicate detection only
+  std::optional<ip::Addr> gw4, gw6;    // default routes out of this link
   bool v4() const { return !ipv4.empty() && gw4.has_value(); }
   bool v6() const { return !ipv6.empty() && gw6.has_value(); }
   bool ok() const { return v4() || v6(); }
@@ -22,6 +24,9 @@ struct Lease {
 };
 
 Lease read_lease(nl::Socket& s, int index);
+
+// A gateway as JSON: its text, or null when there is none.
+nlohmann::json gateway_json(const std::optional<ip::Addr>& gw);
 
 // What the kernel learnt from router advertisements on a link since it came
 // up: whether one came, and whether it set the Managed flag (addresses by

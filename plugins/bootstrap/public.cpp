@@ -158,7 +158,7 @@ PublicResult apply_public(const PublicOptions& o) {
 
   json rec = public_config_json(c);
   rec["netns"] = o.name;
-  st.write(record_name(o.name), rec);
+  st.write_if_changed(record_name(o.name), rec);
   rollback.dismiss();
   return r;
 }

@@ -7,34 +7,23 @@
 //   .lock
 #pragma once
 
-#include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/sys/file.h"
+#include "common/sys/json_state.h"
 
 namespace zos::bootstrap {
 
-class Store {
+// The records are a sys::JsonStateDir (files 0644, folders 0755): read,
+// write_if_changed, remove.
+class Store : public sys::JsonStateDir {
  public:
   explicit Store(const std::string& data_dir);
-  const std::string& dir() const { return dir_; }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
   sys::FileLock lock() const;
-
-  // nullopt when absent; a corrupt record is moved aside and thrown
-  // (sys::read_json_state).
-  std::optional<nlohmann::json> read(const std::string& name) const;
-  // Writes only when the content differs; true when it wrote.
-  bool write(const std::string& name, const nlohmann::json& j) const;
-  bool remove(const std::string& name) const;
   // Names of the recorded public namespaces.
-  std::vector<std::string> public_names() const;
-
- private:
-  std::string dir_;
+  std::vector<std::string> public_names() const { return names("public-", ".json"); }
 };
 
 }  // namespace zos::bootstrap

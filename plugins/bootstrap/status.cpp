@@ -89,29 +89,31 @@ json public_status(const Store& st, const std::string& name) {
       problems.push_back(std::string("link ") + kPublicLink + " is missing");
       return;
     }
+    std::vector<nl::AddrInfo> global;
     json addrs = json::array();
-    for (const auto& a : nl::list_addrs(ps, l->index))
-      if (a.scope == RT_SCOPE_UNIVERSE) addrs.push_back(a.prefix.str());
+    for (auto& a : nl::list_addrs(ps, l->index))
+      if (a.scope == RT_SCOPE_UNIVERSE) addrs.push_back(a.prefix.str()), global.push_back(std::move(a));
     Lease gw = read_lease(ps, l->index);
     j["link"] = {{"name", l->name}, {"kind", l->kind}, {"mac", l->mac}, {"up", l->up}};
     j["addresses"] = addrs;
-    j["gateway4"] = gw.gw4 ? json(*gw.gw4) : json(nullptr);
-    j["gateway6"] = gw.gw6 ? json(*gw.gw6) : json(nullptr);
+    j["gateway4"] = gateway_json(gw.gw4);
+    j["gateway6"] = gateway_json(gw.gw6);
     if (!l->up) problems.push_back(std::string("link ") + kPublicLink + " is down");
     if (!rec) return;
-    auto has = [&](const std::string& p) {
-      for (const auto& a : addrs)
-        if (a == p) return true;
-      return false;
-    };
+    // The record holds the config's text, in the form the operator wrote
+    // ("2001:db8:0::10/64" is the kernel's "2001:db8::10/64"): typed here,
+    // compared as addresses. A text that is no address is on no link.
     for (const char* k : {"ipv4", "ipv6"}) {
       std::string want = rec->value(k, "");
-      if (!want.empty() && !has(want)) problems.push_back(std::string(k) + " " + want + " is missing");
+      auto p = ip::Prefix::parse(want);
+      if (!want.empty() && !(p && nl::has_addr(global, *p)))
+        problems.push_back(std::string(k) + " " + want + " is missing");
     }
-    auto gw_check = [&](const char* k, const std::optional<std::string>& now) {
+    auto gw_check = [&](const char* k, const std::optional<ip::Addr>& now) {
       std::string want = rec->value(k, "");
-      if (!want.empty() && now != want)
-        problems.push_back(std::string(k) + " is " + now.value_or("none") + ", recorded " + want);
+      auto w = ip::Addr::parse(want);
+      if (!want.empty() && (!w || now != w))
+        problems.push_back(std::string(k) + " is " + (now ? now->str() : "none") + ", recorded " + want);
     };
     gw_check("gw4", gw.gw4);
     gw_check("gw6", gw.gw6);

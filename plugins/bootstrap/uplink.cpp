@@ -116,7 +116,7 @@ void publish(const Store& st, const UplinkOptions& o, const DhcpClient& c, const
     y.erase("method");
     return x == y;
   };
-  if (!rec || !same(*rec)) st.write("uplink.json", want);
+  if (!rec || !same(*rec)) st.write_if_changed("uplink.json", want);
 }
 
 // The uplink config: the file's, then the kernel command line's on top.

@@ -113,22 +113,15 @@ std::vector<std::string> exit_problems(const Node&, const Resource& r, int nr_ns
   std::vector<std::string> out;
   if (!r.nr.exit_point) return out;
   auto w = exit_wanted(r);
-  sys::in_netns(nr_nsfd, [&] {
-    nl::Socket s;
-    auto l = nl::get_link(s, r.plan.pub);
-    if (!l) {
-      out.push_back("exit link " + r.plan.pub + " is missing in " + r.plan.netns);
-      return;
-    }
-    if (!l->up) out.push_back("exit link " + r.plan.pub + " is down in " + r.plan.netns);
-    auto addrs = nl::list_addrs(s, l->index);
+  link_problems(nr_nsfd, r, "exit", r.plan.pub, out, [&](nl::Socket& s, const nl::LinkInfo& l) {
+    auto addrs = nl::list_addrs(s, l.index);
     for (const auto& want : {w.v4, w.v6, w.ll6})
       if (want && !nl::has_addr(addrs, *want))
         out.push_back("exit address " + want->str() + " is missing on " + r.plan.pub);
     for (int fam : {AF_INET, AF_INET6}) {
       const auto& gw = fam == AF_INET ? w.gw4 : w.gw6;
       if (!gw || !(fam == AF_INET ? w.v4 : w.v6)) continue;
-      if (!nl::has_route(nl::list_routes(s, fam, RT_TABLE_MAIN), nl::default_dst(fam), l->index, gw))
+      if (!nl::has_route(nl::list_routes(s, fam, RT_TABLE_MAIN), nl::default_dst(fam), l.index, gw))
         out.push_back("default route via " + gw->str() + " on " + r.plan.pub + " is missing");
     }
   });

@@ -236,14 +236,7 @@ std::vector<std::string> mesh_problems(const Node& node, const Resource& r, int 
   std::vector<std::string> out;
   if (!has_mesh(node, r)) return out;
   auto be = backend_for(node);
-  sys::in_netns(nr_nsfd, [&] {
-    nl::Socket s;
-    auto l = nl::get_link(s, r.plan.wg);
-    if (!l) {
-      out.push_back("WireGuard link " + r.plan.wg + " is missing in " + r.plan.netns);
-      return;
-    }
-    if (!l->up) out.push_back("WireGuard link " + r.plan.wg + " is down in " + r.plan.netns);
+  link_problems(nr_nsfd, r, "WireGuard", r.plan.wg, out, [&](nl::Socket&, const nl::LinkInfo&) {
     try {
       be->get(r.plan.wg);
     } catch (const std::exception& e) {

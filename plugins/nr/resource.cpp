@@ -386,6 +386,21 @@ void remove(const Node& node, const model::Network& net, bool force) {
   st.remove_owner(r.plan.netns);
 }
 
+void link_problems(int nr_nsfd, const Resource& r, const std::string& what, const std::string& name,
+                   std::vector<std::string>& out,
+                   const std::function<void(nl::Socket& s, const nl::LinkInfo& l)>& more) {
+  sys::in_netns(nr_nsfd, [&] {
+    nl::Socket s;
+    auto l = nl::get_link(s, name);
+    if (!l) {
+      out.push_back(what + " link " + name + " is missing in " + r.plan.netns);
+      return;
+    }
+    if (!l->up) out.push_back(what + " link " + name + " is down in " + r.plan.netns);
+    more(s, *l);
+  });
+}
+
 std::vector<std::string> problems(const Node& node, const Resource& r) {
   std::vector<std::string> out;
   const auto& plan = r.plan;

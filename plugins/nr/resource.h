@@ -11,6 +11,7 @@
 //   8. state         the applied object and version under dataDir
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@
 #include "plugins/nr/config.h"
 #include "model/network.h"
 #include "model/plan.h"
+
+namespace zos::nl {
+struct LinkInfo;
+}  // namespace zos::nl
 
 namespace zos::nr {
 
@@ -85,5 +90,13 @@ void remove(const Node& node, const model::Network& net, bool force = false);
 
 // What is wrong with the NR (empty when nothing is).
 std::vector<std::string> problems(const Node& node, const Resource& r);
+
+// A step's part of problems(), for a link of its own in the NR namespace
+// `nr_nsfd`: the link `name` must be there ("<what> link <name> is missing
+// in <netns>", and nothing more is looked at) and up ("… is down in
+// <netns>"); then `more`, in the namespace, looks at what is on it.
+void link_problems(int nr_nsfd, const Resource& r, const std::string& what, const std::string& name,
+                   std::vector<std::string>& out,
+                   const std::function<void(nl::Socket& s, const nl::LinkInfo& l)>& more);
 
 }  // namespace zos::nr

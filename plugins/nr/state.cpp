@@ -2,7 +2,6 @@
 
 #include "common/cni/env.h"
 #include "common/cni/error.h"
-#include "common/sys/json_state.h"
 
 namespace zos::nr {
 
@@ -12,21 +11,11 @@ namespace {
 
 // One state file (sys::read_json_state's rule); a corrupt one is error 6.
 template <class... Expect>
-std::optional<json> read_json(const std::string& path, const Expect&... expect) {
+std::optional<json> read_json(const sys::JsonStateDir& d, const std::string& name, const Expect&... expect) {
   try {
-    return sys::read_json_state(path, expect...);
+    return d.read(name, expect...);
   } catch (const sys::CorruptState& e) {
     throw cni::Error(cni::kDecodeFailure, e.what());
-  }
-}
-
-// A listing reports what is there: a corrupt file is moved aside and
-// logged (by sys::read_json_state), and the others are still listed.
-std::optional<json> read_listed(const std::string& path) {
-  try {
-    return sys::read_json_state(path);
-  } catch (const sys::CorruptState&) {
-    return std::nullopt;
   }
 }
 
@@ -47,26 +36,27 @@ Applied applied_from(json&& j) {
 
 }  // namespace
 
-// The applied record's file. The id comes from a validated object, or from
-// a caller that only names it (zbus Namespace, `zos-nr namespace`): one that
-// is no network name ("../x", a NUL) never becomes a path.
-std::string State::network_file(const std::string& network_id) const {
+// The applied record's file name. The id comes from a validated object, or
+// from a caller that only names it (zbus Namespace, `zos-nr namespace`): one
+// that is no network name ("../x", a NUL) never becomes a path.
+std::string State::network_file(const std::string& network_id) {
   if (!cni::valid_network_name(network_id))
     throw cni::Error(cni::kInvalidConfig, "network id \"" + network_id + "\" must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-  return dir_ + "/networks/" + network_id + ".json";
+  return network_id + ".json";
 }
 
-State::State(std::string data_dir) : dir_(std::move(data_dir) + "/nr") {}
+State::State(std::string data_dir)
+    : dir_(std::move(data_dir) + "/nr"), networks_(dir_ + "/networks"), attachments_(dir_ + "/attachments") {}
 
 std::optional<Applied> State::applied(const std::string& network_id) const {
-  auto j = read_json(network_file(network_id));
+  auto j = read_json(networks_, network_file(network_id));
   if (!j) return std::nullopt;
   return applied_from(std::move(*j));
 }
 
 std::optional<Applied> State::applied(const std::string& network_id, const sys::SharedJson& expect) const {
   bool same = false;
-  auto j = read_json(network_file(network_id), std::string_view("network"), expect.get(), &same);
+  auto j = read_json(networks_, network_file(network_id), std::string_view("network"), expect.get(), &same);
   if (!j) return std::nullopt;
   Applied a = applied_from(std::move(*j));
   if (same) a.network = expect;  // shared, not copied
@@ -75,24 +65,18 @@ std::optional<Applied> State::applied(const std::string& network_id, const sys::
 
 std::vector<Applied> State::all_applied() const {
   std::vector<Applied> out;
-  for (const auto& name : sys::list_dir(dir_ + "/networks")) {
-    if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto j = read_listed(dir_ + "/networks/" + name)) out.push_back(applied_from(std::move(*j)));
-  }
+  for (auto& [id, j] : networks_.records(".json")) out.push_back(applied_from(std::move(j)));
   return out;
 }
 
 void State::save_applied(const Applied& a) const {
-  sys::make_dirs(dir_ + "/networks", 0700);
   json j = {{"network_id", a.network_id}, {"version", a.version}, {"netns", a.netns},
             {"node_id", a.node_id},       {"network", a.network.get()}};
   if (a.mtu) j["mtu"] = *a.mtu;
-  sys::write_file_atomic(network_file(a.network_id), j.dump(2) + "\n", 0600);
+  networks_.write(network_file(a.network_id), j);
 }
 
-void State::remove_applied(const std::string& network_id) const {
-  sys::remove_if_exists(network_file(network_id));
-}
+void State::remove_applied(const std::string& network_id) const { networks_.remove(network_file(network_id)); }
 
 std::optional<std::string> State::owner(const std::string& netns) const {
   auto text = sys::read_file(dir_ + "/names/" + netns);
@@ -129,17 +113,14 @@ AttachmentRecord attachment_from(const std::string& host_veth, const json& j) {
 }  // namespace
 
 std::optional<AttachmentRecord> State::attachment(const std::string& host_veth) const {
-  auto j = read_json(dir_ + "/attachments/" + host_veth + ".json");
+  auto j = read_json(attachments_, host_veth + ".json");
   if (!j) return std::nullopt;
   return attachment_from(host_veth, *j);
 }
 
 std::vector<AttachmentRecord> State::attachments() const {
   std::vector<AttachmentRecord> out;
-  for (const auto& name : sys::list_dir(dir_ + "/attachments")) {
-    if (name.size() < 6 || name.substr(name.size() - 5) != ".json") continue;
-    if (auto j = read_listed(dir_ + "/attachments/" + name)) out.push_back(attachment_from(name.substr(0, name.size() - 5), *j));
-  }
+  for (const auto& [veth, j] : attachments_.records(".json")) out.push_back(attachment_from(veth, j));
   return out;
 }
 
@@ -149,15 +130,10 @@ void State::save_attachment(const AttachmentRecord& r) const {
   if (!r.mac.empty()) j["mac"] = r.mac;
   if (!r.addrs.empty()) j["addrs"] = r.addrs;
   // Crash-safe, not durable: the veth it describes does not survive a reboot.
-  sys::in_dir(dir_ + "/attachments", 0700, [&] {
-    sys::write_file_atomic(dir_ + "/attachments/" + r.host_veth + ".json", j.dump() + "\n", 0600,
-                           sys::Sync::kCrashSafe);
-  });
+  attachments_.write(r.host_veth + ".json", j, sys::Sync::kCrashSafe, -1);
 }
 
-void State::remove_attachment(const std::string& host_veth) const {
-  sys::remove_if_exists(dir_ + "/attachments/" + host_veth + ".json");
-}
+void State::remove_attachment(const std::string& host_veth) const { attachments_.remove(host_veth + ".json"); }
 
 sys::FileLock State::lock(const std::string& netns, sys::FileLock::Mode mode) const {
   return sys::in_dir(dir_ + "/locks", 0700, [&] { return sys::FileLock(dir_ + "/locks/" + netns + ".lock", mode); });

@@ -13,6 +13,7 @@
 
 #include "common/sys/file.h"
 #include "common/sys/json.h"
+#include "common/sys/json_state.h"
 
 namespace zos::nr {
 
@@ -65,8 +66,9 @@ class State {
 
  private:
   // cni::Error(7) for an id that is no network name.
-  std::string network_file(const std::string& network_id) const;
+  static std::string network_file(const std::string& network_id);
   std::string dir_;
+  sys::JsonStateDir networks_, attachments_;  // files 0600, folders 0700
 };
 
 }  // namespace zos::nr

@@ -171,3 +171,35 @@ TEST_CASE("public: bad input leaves nothing behind", "[root][public]") {
   CHECK(!exists("/run/netns/" + w.pub));
   CHECK(sh_out(w.node.in() + "ip -o link show").find("macvlan") == std::string::npos);
 }
+
+TEST_CASE("public: status compares the recorded addresses as addresses, not as text", "[root][public]") {
+  ZOS_REQUIRE_ROOT();
+  PublicWorld w;
+  // The record keeps the config's text; the kernel prints 2001:db8:1::10/64
+  // and 2001:db8:1::1.
+  auto cfg = w.config(R"({"type": "macvlan", "master": "up0", "ipv4": "192.0.2.10/24", "gw4": "192.0.2.1",
+                          "ipv6": "2001:0db8:1:0:0:0:0:10/64", "gw6": "2001:DB8:1:0::1"})");
+  auto r = w.run_public(cfg);
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  auto status = [&] {
+    auto s = bootstrap(w.node, {"status", "--json", "--data-dir", w.tmp / "data"});
+    INFO(s.out << s.err);
+    auto j = json::parse(s.out);
+    REQUIRE(j["public"].size() == 1);
+    return j["public"][0];
+  };
+  auto p = status();
+  CHECK(p["problems"] == json::array());
+  CHECK(p["state"] == "ok");
+  CHECK(p["gateway6"] == "2001:db8:1::1");
+
+  // What is not there is still seen, in the record's own words.
+  for (const char* c : {"ip -6 route del default", "ip -6 addr flush dev public scope global"})
+    must("nsenter --net=/run/netns/" + w.pub + " " + c);
+  p = status();
+  CHECK(p["state"] == "degraded");
+  CHECK(p["problems"].dump().find("ipv6 2001:0db8:1:0:0:0:0:10/64 is missing") != std::string::npos);
+  CHECK(p["problems"].dump().find("gw6 is none, recorded 2001:DB8:1:0::1") != std::string::npos);
+  REQUIRE(w.run_public(cfg, {"--delete"}).status == 0);
+}

@@ -13,10 +13,10 @@ using namespace zos;
 TEST_CASE("bootstrap store: a corrupt record is reported and kept aside", "[bootstrap][state]") {
   test::TempDir d;
   bootstrap::Store st(d.path());
-  CHECK(st.write("public-pub.json", {{"type", "veth"}, {"host_link", "pubh"}}));
-  CHECK_FALSE(st.write("public-pub.json", {{"type", "veth"}, {"host_link", "pubh"}}));  // unchanged
+  CHECK(st.write_if_changed("public-pub.json", {{"type", "veth"}, {"host_link", "pubh"}}));
+  CHECK_FALSE(st.write_if_changed("public-pub.json", {{"type", "veth"}, {"host_link", "pubh"}}));  // unchanged
   CHECK(st.read("public-pub.json") == nlohmann::json{{"type", "veth"}, {"host_link", "pubh"}});
-  CHECK(st.write("public-pub2.json", {{"type", "veth"}, {"host_link", "pub2h"}}));
+  CHECK(st.write_if_changed("public-pub2.json", {{"type", "veth"}, {"host_link", "pub2h"}}));
   auto names = [&] {
     auto n = st.public_names();
     std::sort(n.begin(), n.end());

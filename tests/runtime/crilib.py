@@ -46,7 +46,7 @@ def stubs(c):
     except ImportError:
         raise rt.Skip("python3-grpcio / python3-grpc-tools are not installed (scripts/install-deps.sh)")
     out = rt.tempdir(c, "cri-gen")
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cri")
+    src = os.path.join(os.path.dirname(os.path.realpath(__file__)), "cri")  # also through bench/'s symlink
     if protoc.main(["protoc", f"-I{src}", f"--python_out={out}", f"--grpc_python_out={out}", "api.proto"]) != 0:
         raise AssertionError("protoc could not compile cri/api.proto")
     sys.path.insert(0, out)

@@ -24,7 +24,8 @@ import time
 
 from zostest import Cleanup, log  # noqa: F401 (rt.Cleanup, rt.log for the scripts)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# realpath: bench/ imports this file through a symlink.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 PLUGIN_DIR = os.environ.get("ZOS_PLUGIN_DIR") or os.path.join(ROOT, "build", "bin")
 REF_DIR = "/usr/lib/cni"
 ZOS_PLUGINS = ("zos-nr", "zos-ipam", "zos-nft")

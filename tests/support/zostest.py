@@ -8,6 +8,9 @@ tests/support. Each folder whose scripts use it (tests/runtime, tests/agent,
 tests/zbus, bench) holds a relative symlink zostest.py -> this file, so
 `import zostest` works as a script's own sibling: by hand (`sudo
 bench/compare.py`), from ctest, with no PYTHONPATH and no sys.path edits.
+bench reaches tests/runtime's and tests/agent's helpers (rtlib, runtimes,
+crilib, fleetlib) through symlinks the same way; a helper that finds files
+from its own location uses os.path.realpath(__file__).
 Debian's python3 only (no third-party module here).
 """
 

@@ -1,0 +1,1 @@
+../tests/agent/fleetlib.py
