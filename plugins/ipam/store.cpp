@@ -254,6 +254,7 @@ std::optional<ip::Addr> DiskStore::last_reserved() {
   std::optional<std::string> text;
   try {
     text = sys::read_file(dir_ + "/last_reserved");
+    hint_size_ = text ? text->size() : 0;
   } catch (const sys::SysError& e) {
     spdlog::warn("lease hint {}/last_reserved unreadable: {}", dir_, e.what());
   }
@@ -277,8 +278,11 @@ void DiskStore::set_last_reserved(const ip::Addr& a) {
     sys::Fd fd(sys::check("open " + path, [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600); }));
     auto n = sys::check("write " + path, [&] { return ::pwrite(fd.get(), text.data(), text.size(), 0); });
     if (static_cast<size_t>(n) != text.size()) throw sys::SysError(EIO, "write " + path + ": short write");
-    // Only an older, longer file is cut; at the fixed width this is a no-op.
-    sys::check("truncate " + path, [&] { return ::ftruncate(fd.get(), static_cast<off_t>(text.size())); });
+    // Only an older, longer file is cut (at the fixed width it is a no-op
+    // that still stamps the inode: a journal write on ext4).
+    if (!hint_size_ || *hint_size_ > text.size())
+      sys::check("truncate " + path, [&] { return ::ftruncate(fd.get(), static_cast<off_t>(text.size())); });
+    hint_size_ = text.size();
   } catch (const sys::SysError& e) {
     spdlog::warn("lease hint {}/last_reserved not written: {}", dir_, e.what());
   }

@@ -100,6 +100,9 @@ class DiskStore : public Store {
   std::optional<Lease> read_lease(const std::string& path, std::vector<std::string>* corrupt);
   // The names in <dir>, less the leftovers of killed writers (removed).
   std::vector<std::string> scan();
+  // last_reserved's size as last_reserved() read it (0: absent), under the
+  // pool's lock: set_last_reserved() then knows no longer file is to cut.
+  std::optional<size_t> hint_size_;
   std::string dir_;
   sys::FileLock lock_;
 };

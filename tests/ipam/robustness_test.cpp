@@ -192,6 +192,29 @@ TEST_CASE("ipam: an ADD whose lease hint cannot be written keeps a whole answer:
   CHECK(p.lease_files().empty());
 }
 
+TEST_CASE("ipam: the lease hint is rewritten at its fixed width, a longer older one cut", "[ipam]") {
+  Pool p;
+  const std::string hint = p.pool_dir() + "/last_reserved";
+  auto add_ok = [&](const std::string& id) {
+    auto r = add(p, id);
+    ZOS_SHOW(r);
+    REQUIRE(r.status == 0);
+  };
+  add_ok("c1");  // makes the pool folder
+  sys::write_file_atomic(hint, "10.1.10.9" + std::string(40, ' ') + "\n", 0600);
+  add_ok("c2");
+  auto text = sys::read_file(hint);
+  REQUIRE(text);
+  CHECK(text->size() == 16);
+  CHECK(text->substr(0, text->find(' ')) == "10.1.10.10");
+  add_ok("c3");  // the next rewrite, at the same width
+  text = sys::read_file(hint);
+  REQUIRE(text);
+  CHECK(text->size() == 16);
+  CHECK(text->substr(0, text->find(' ')) == "10.1.10.11");
+  for (const char* id : {"c1", "c2", "c3"}) CHECK(del(p, id).status == 0);
+}
+
 TEST_CASE("ipam: a relative dataDir is refused (the runtime's working directory is nowhere in particular)",
           "[ipam][config]") {
   Pool p;
