@@ -79,8 +79,10 @@ std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::st
   return m;
 }
 
-cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu,
-                   nl::Socket& host) {
+cni::Result attach(const cni::Request& req, const Config& cfg, Joined& nr) {
+  const Resource& r = nr.resource;
+  const std::optional<unsigned> mtu = nr.mtu;
+  nl::Socket& host = nr.host;
   const auto& env = req.env;
   const auto& plan = r.plan;
   State st(cfg.node.data_dir);
@@ -155,7 +157,8 @@ cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r
     throw cni::Error(cni::kInternal, "veth " + hname + " is there again after its removal: another ADD of " +
                                          env.container_id + "/" + env.ifname + " at the same time?");
   sys::fault_point("add-after-veth");
-  auto br = nl::get_link(host, plan.bridge);
+  // The bridge as the NR check saw it, unchanged since: the NR's lock is held.
+  auto br = nr.bridge ? nr.bridge : nl::get_link(host, plan.bridge);
   auto h = nl::get_link(host, hname);
   if (!br || !h) throw cni::Error(cni::kInternal, "bridge " + plan.bridge + " or veth " + hname + " vanished during ADD");
   nl::sysctl_set("net/ipv6/conf/" + hname + "/disable_ipv6", "1");

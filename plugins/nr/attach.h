@@ -18,10 +18,9 @@ std::string host_veth_name(const std::string& container_id, const std::string& i
 // pair: an EUI-64 IPv6 survives re-creation of the container.
 std::array<uint8_t, 6> stable_mac(const std::string& container_id, const std::string& ifname);
 
-// `mtu`: the NR's (apply's result), which the container's veth takes;
-// `host`: a netlink socket in the node's namespace (the one apply used).
-cni::Result attach(const cni::Request& req, const Config& cfg, const Resource& r, std::optional<unsigned> mtu,
-                   nl::Socket& host);
+// Into the NR apply_for_attach() joined (its lock held): its resource, the
+// MTU the container's veth takes, its node socket and the bridge it saw.
+cni::Result attach(const cni::Request& req, const Config& cfg, Joined& nr);
 void detach(const cni::Request& req, const Config& cfg);
 void check_attachment(const cni::Request& req, const Config& cfg, const Resource& r);
 void gc(const cni::Request& req, const Config& cfg);

@@ -52,16 +52,18 @@ namespace {
 // The parts of an NR a warm ADD relies on, and the cheap liveness facts
 // of its mesh (the WireGuard link is there, up, and answers), so that an
 // ADD after a dead wireguard-go heals the NR instead of joining it.
-bool intact(const Node& node, const Resource& r, nl::Socket& host) {
+// The NR's bridge when the NR is intact, nullopt when it is not.
+std::optional<nl::LinkInfo> intact(const Node& node, const Resource& r, nl::Socket& host) {
   const auto& plan = r.plan;
   auto nsfd = sys::open_netns_if_exists(plan.netns);  // nullopt for a file the namespace left behind
-  if (!nsfd) return false;
+  if (!nsfd) return std::nullopt;
   auto br = nl::get_link(host, plan.bridge);
   auto veth = nl::get_link(host, plan.veth);
-  if (!br || !veth || veth->master != br->index || !veth->up) return false;
+  if (!br || !veth || veth->master != br->index || !veth->up) return std::nullopt;
   auto dead = mesh_problems(node, r, nsfd->get());
   for (const auto& p : dead) spdlog::warn("{}: {}: applying it again", plan.netns, p);
-  return dead.empty();
+  if (!dead.empty()) return std::nullopt;
+  return br;
 }
 
 // Nothing of the NR is on the node yet: a failed apply removes all it made.
@@ -246,9 +248,11 @@ void check_owner(const State& st, const Resource& r, const std::string& refusal)
 }
 
 // This version is applied under these names and the NR is intact: a warm
-// ADD has nothing to build.
-bool current(const Node& node, const Resource& r, const std::optional<Applied>& prev, nl::Socket& host) {
-  return prev && prev->version == r.net.version && prev->netns == r.plan.netns && intact(node, r, host);
+// ADD has nothing to build. The NR's bridge then, nullopt otherwise.
+std::optional<nl::LinkInfo> current(const Node& node, const Resource& r, const std::optional<Applied>& prev,
+                                    nl::Socket& host) {
+  if (!prev || prev->version != r.net.version || prev->netns != r.plan.netns) return std::nullopt;
+  return intact(node, r, host);
 }
 
 // The MTU of a current NR's links: the configured one, else what its build chose.
@@ -333,15 +337,15 @@ Joined apply_resource(const Node& node, model::Network net, ApplyMode mode, bool
     FileLock shared = st.lock(netns, FileLock::Mode::kShared);
     Resource joined = r;
     auto prev = settle_version(node, st, joined, join_newer);
-    if (current(node, joined, prev, host))
-      return {{std::move(joined), mtu_of(node, *prev)}, std::move(shared), std::move(host)};
+    if (auto bridge = current(node, joined, prev, host))
+      return {{std::move(joined), mtu_of(node, *prev)}, std::move(shared), std::move(host), std::move(bridge)};
   }
   // The shared lock is dropped before this one is taken (flock would drop
   // it too, to convert it): everything is read again under it.
   FileLock lock = st.lock(netns, FileLock::Mode::kExclusive);
   auto prev = settle_version(node, st, r, join_newer);
   auto mtu = apply_locked(node, r, st, prev, mode, host);
-  return {{std::move(r), mtu}, std::move(lock), std::move(host)};
+  return {{std::move(r), mtu}, std::move(lock), std::move(host), std::nullopt};
 }
 
 }  // namespace

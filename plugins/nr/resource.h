@@ -16,15 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "common/net/link.h"
 #include "common/net/nl.h"
 #include "common/sys/file.h"
 #include "plugins/nr/config.h"
 #include "model/network.h"
 #include "model/plan.h"
-
-namespace zos::nl {
-struct LinkInfo;
-}  // namespace zos::nl
 
 namespace zos::nr {
 
@@ -73,6 +70,9 @@ ApplyResult apply(const Node& node, model::Network net, ApplyMode mode);  // by 
 struct Joined : ApplyResult {
   sys::FileLock lock;  // shared when the NR was current, exclusive when this call built it
   nl::Socket host;     // the node's netlink socket that checked (or built) it, for the attach
+  // The NR's bridge as the check found it (held by the lock as the rest);
+  // nullopt when this call built the NR.
+  std::optional<nl::LinkInfo> bridge;
 };
 
 // CNI ADD: apply() in kFast mode, except that an object older than the

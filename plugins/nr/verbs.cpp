@@ -37,7 +37,7 @@ cni::Result add(const cni::Request& req) {
   Joined nr = apply_for_attach(cfg.node, model::load_network(cfg.source));
   phases.lap("apply");
   sys::fault_point("add-after-apply");
-  auto res = attach(req, cfg, nr.resource, nr.mtu, nr.host);
+  auto res = attach(req, cfg, nr);
   phases.lap("attach");
   return res;
 }
