@@ -20,21 +20,28 @@ Nibble::Nibble(const ip::Prefix& prefix) {
   b_ = prefix.addr()[7];
 }
 
-Plan Plan::of(const ip::Prefix& prefix, int alloc) {
+Addressing Addressing::of(const ip::Prefix& prefix) {
   if (!prefix.addr().is_v6() || prefix.len() != 64)
     throw cni::Error(cni::kInvalidConfig, "NR prefix " + prefix.str() + " must be an IPv6 /64");
-  Nibble n(prefix);
-  Plan p;
+  Addressing p;
+  const uint8_t a = prefix.addr()[6], b = prefix.addr()[7];  // the nibble's bytes (Nibble)
   p.prefix = prefix.network();
-  uint32_t base = (10u << 24) | (uint32_t(n.a()) << 16) | (uint32_t(n.b()) << 8);
+  uint32_t base = (10u << 24) | (uint32_t(a) << 16) | (uint32_t(b) << 8);
   p.subnet_v4 = ip::Prefix(ip::Addr::v4(base), 24);
   p.router_v4 = ip::Prefix(ip::Addr::v4(base | 1), 24);
   p.router_v6 = ip::Prefix(p.prefix.addr().offset(1), 64);
-  p.wg_v4 = ip::Prefix(ip::Addr::v4((10u << 24) | (255u << 16) | (uint32_t(n.a()) << 8) | n.b()), 16);
+  p.wg_v4 = ip::Prefix(ip::Addr::v4((10u << 24) | (255u << 16) | (uint32_t(a) << 8) | b), 16);
   std::array<uint8_t, 16> ll{0xfe, 0x80};
-  ll[14] = n.a();
-  ll[15] = n.b();
+  ll[14] = a;
+  ll[15] = b;
   p.wg_v6 = ip::Prefix(ip::Addr::v6(ll), 64);
+  return p;
+}
+
+Plan Plan::of(const ip::Prefix& prefix, int alloc) {
+  Plan p;
+  static_cast<Addressing&>(p) = Addressing::of(prefix);
+  Nibble n(prefix);
   const std::string suffix = n.hex() + "-" + std::to_string(alloc);
   auto name = [&](std::string_view kind) {
     std::string s;

@@ -29,13 +29,21 @@ class Nibble {
   std::string hex_;
 };
 
-struct Plan {
+// The addresses of an NR, without its names: what the mesh and the
+// firewall need of each of a network's (maybe 1000) peers.
+struct Addressing {
   ip::Prefix prefix;     // the NR's /64
   ip::Prefix subnet_v4;  // 10.a.b.0/24
   ip::Prefix router_v4;  // 10.a.b.1/24
   ip::Prefix router_v6;  // prefix::1/64
   ip::Prefix wg_v4;      // 10.255.a.b/16
   ip::Prefix wg_v6;      // fe80::<nibble>/64
+
+  // cni::Error(7) when the prefix is not an IPv6 /64.
+  static Addressing of(const ip::Prefix& prefix);
+};
+
+struct Plan : Addressing {
   std::string netns, bridge, wg, veth, pub;
 
   // cni::Error(7) when the prefix is not an IPv6 /64 or a name would not

@@ -1,7 +1,7 @@
 #include "plugins/nr/firewall.h"
 
 #include <algorithm>
-#include <set>
+#include <unordered_set>
 
 #include "common/crypto/sealed.h"
 #include "common/net/nfnl.h"
@@ -15,12 +15,19 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
   s.own_v4 = plan.subnet_v4.network().str();
   s.own_v6 = plan.prefix.network().str();
   s.own_wg_v4 = plan.wg_v4.addr().str();
-  std::set<std::string> seen;  // a network of N peers: not N^2 comparisons
+  // A network of N peers: each address formatted once, duplicates found by
+  // hash (their /24, wg address and /64 are all the plan needs of them).
+  std::unordered_set<uint64_t> seen_v4;  // the /24s and the wg addresses, apart (bit 32)
+  std::unordered_set<std::string> seen_v6;
+  auto v4_key = [](const ip::Addr& a, uint64_t kind) {
+    return (kind << 32) | (uint64_t(a[0]) << 24) | (uint64_t(a[1]) << 16) | (uint64_t(a[2]) << 8) | a[3];
+  };
   auto add = [&](const ip::Prefix& prefix) {
-    auto p = model::Plan::of(prefix.network(), net.allocation_nr);
-    for (auto [list, v] : {std::pair{&s.net_v4, p.subnet_v4.network().str()}, std::pair{&s.net_v4, p.wg_v4.addr().str()},
-                           std::pair{&s.net_v6, p.prefix.network().str()}})
-      if (seen.insert(v).second) list->push_back(v);
+    auto p = model::Addressing::of(prefix.network());
+    if (seen_v4.insert(v4_key(p.subnet_v4.addr(), 0)).second) s.net_v4.push_back(p.subnet_v4.str());
+    if (seen_v4.insert(v4_key(p.wg_v4.addr(), 1)).second) s.net_v4.push_back(p.wg_v4.addr().str());
+    const auto* b = reinterpret_cast<const char*>(p.prefix.addr().data());
+    if (seen_v6.insert(std::string(b, 8)).second) s.net_v6.push_back(p.prefix.str());
   };
   for (const auto& res : net.resources) add(res.prefix);
   for (const auto& peer : nr.peers) add(peer.prefix);

@@ -32,7 +32,7 @@ bool same_prefix(const ip::Prefix& a, const ip::Prefix& b) { return a.network() 
 
 struct WantedPeer {
   wg::PeerConfig cfg;
-  model::Plan plan;
+  model::Addressing plan;
 };
 
 // What the device must hold: every other NR of the network. Every NR but
@@ -56,7 +56,7 @@ Wanted wanted_peers(const Resource& r) {
     if (!pub)
       throw cni::Error(cni::kInvalidConfig, "network " + r.net.network_id + ": the key of peer " + p.prefix.str() +
                                                 " is not a base64 WireGuard key");
-    WantedPeer w{{}, model::Plan::of(p.prefix, r.net.allocation_nr)};
+    WantedPeer w{{}, model::Addressing::of(p.prefix)};
     w.cfg.public_key = *pub;
     bool has_ep = p.connection.ip && !p.connection.ip->empty() && p.connection.port != 0;
     if (has_ep) w.cfg.endpoint = wg::Endpoint{*p.connection.ip, p.connection.port};

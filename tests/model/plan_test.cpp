@@ -32,6 +32,23 @@ TEST_CASE("plan: the DESIGN.md example prefix", "[ipam][plan]") {
   CHECK(p.pub == "pub-010a-0");
 }
 
+TEST_CASE("plan: Addressing::of is the plan's addresses, without names", "[ipam][plan]") {
+  for (const char* text : {"2a02:1802:5e:10a::/64", "2a02:1802:5e:ffff::/64", "fd00::/64", "2a02:1802:5e:a::7/64"}) {
+    INFO(text);
+    auto a = model::Addressing::of(P(text));
+    auto p = Plan::of(P(text), 3);
+    CHECK(a.prefix == p.prefix);
+    CHECK(a.subnet_v4 == p.subnet_v4);
+    CHECK(a.router_v4 == p.router_v4);
+    CHECK(a.router_v6 == p.router_v6);
+    CHECK(a.wg_v4 == p.wg_v4);
+    CHECK(a.wg_v6 == p.wg_v6);
+  }
+  CHECK(model::Addressing::of(P("2a02:1802:5e:10a::/64")).wg_v4.str() == "10.255.1.10/16");
+  CHECK(code_of([] { model::Addressing::of(P("2a02:1802:5e:10a::/56")); }) == cni::kInvalidConfig);
+  CHECK(code_of([] { model::Addressing::of(P("10.1.10.0/24")); }) == cni::kInvalidConfig);
+}
+
 TEST_CASE("plan: allocation_nr lands in every name", "[ipam][plan]") {
   auto p = Plan::of(P("2a02:1802:5e:ff01::/64"), 42);
   CHECK(p.subnet_v4.str() == "10.255.1.0/24");
