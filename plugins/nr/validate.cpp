@@ -34,15 +34,21 @@ void unicast(const ip::Addr& a, int family, const std::string& where) {
 
 // An NR prefix: IPv6 /64, no host bits, names that fit. `where()` names
 // the field, made only for an error (a network of N peers: N strings less).
+// The names of every /64 are as long as one another (the nibble is four
+// digits, allocation_nr the network's; the model takes 0 to 99, so they
+// fit): they are checked once, with the first prefix (`names_checked`),
+// the one that would fail first.
 template <class Where>
-void nr_prefix(const ip::Prefix& p, int alloc, const Where& where) {
+void nr_prefix(const ip::Prefix& p, int alloc, const Where& where, bool& names_checked) {
   if (!p.addr().is_v6() || p.len() != 64) bad(where(), "\"" + p.str() + "\" must be an IPv6 /64 (an NR's prefix)");
   if (p.network() != p) bad(where(), "\"" + p.str() + "\" has host bits set: write " + p.network().str());
+  if (names_checked) return;
   try {
     model::Plan::of(p, alloc);
   } catch (const cni::Error& e) {
     bad(where(), e.msg());
   }
+  names_checked = true;
 }
 
 // An exit address (interface address with its length).
@@ -111,10 +117,11 @@ void validate(const Node& node, const model::Network& net, const model::NetResou
   size_t own_index = 0;  // in messages: `own` may be a copy, found by node as resource_of finds it
   bool own_found = false;
   FirstSeen nr_prefixes;
+  bool names_checked = false;
   for (size_t i = 0; i < net.resources.size(); ++i) {
     const auto& r = net.resources[i];
     std::string rw = at("resources", i);
-    nr_prefix(r.prefix, net.allocation_nr, [&] { return rw + ".prefix"; });
+    nr_prefix(r.prefix, net.allocation_nr, [&] { return rw + ".prefix"; }, names_checked);
     if (r.exit_point) {
       if (exit) bad(rw + ".exit_point", "is set, but " + exit->node_id.id + " is the exit already: a network has one");
       exit = &r;
@@ -130,7 +137,7 @@ void validate(const Node& node, const model::Network& net, const model::NetResou
   for (size_t k = 0; k < own.peers.size(); ++k) {
     const auto& p = own.peers[k];
     auto pw = [&] { return at(rw + ".peers", k); };
-    nr_prefix(p.prefix, net.allocation_nr, [&] { return pw() + ".prefix"; });
+    nr_prefix(p.prefix, net.allocation_nr, [&] { return pw() + ".prefix"; }, names_checked);
     if (auto m = peer_prefixes.earlier(p.prefix, k))
       bad(pw() + ".prefix", "\"" + p.prefix.str() + "\" is listed already as " + at(rw + ".peers", *m) +
                               (p.prefix == own.prefix ? " (this NR's own entry): list it once" : ": list each peer once"));
