@@ -7,6 +7,7 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 #include <netlink/handlers.h>
+#include <netlink/socket.h>
 #include <cstring>
 
 #include <cerrno>
@@ -97,8 +98,8 @@ std::optional<LinkInfo> lookup(Socket& s, int index, const std::string& name, co
   if (!cb) throw NlError(NLE_NOMEM, ENOMEM, what);
   nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, read_link, &out);
   int rc = s.check_or(nl_recvmsgs(s.get(), cb.get()), what, {ENODEV, ENOENT});
-  if (rc < 0 || !out) return std::nullopt;
-  s.check(nl_wait_for_ack(s.get()), what);
+  if (rc < 0) return std::nullopt;  // the error was the answer: no ack follows
+  s.check(nl_wait_for_ack(s.get()), what);  // also after a reply read_link skipped: none is left queued
   return out;
 }
 
@@ -138,6 +139,14 @@ std::optional<LinkInfo> get_link_by_index(Socket& s, int index) {
 }
 
 std::vector<LinkInfo> list_links(Socket& s) {
+  // libnl's link dump asks for the VFs' data (RTEXT_FILTER_VF): one NIC's
+  // message may be larger than the socket's buffer, and the kernel then
+  // sends datagrams that large. Peeked at, for this dump only.
+  struct Peek {
+    nl_sock* sk;
+    explicit Peek(nl_sock* s) : sk(s) { nl_socket_enable_msg_peek(sk); }
+    ~Peek() { nl_socket_disable_msg_peek(sk); }
+  } peek(s.get());
   nl_cache* raw = nullptr;
   s.check(rtnl_link_alloc_cache(s.get(), AF_UNSPEC, &raw), "list links");
   CachePtr cache(raw);

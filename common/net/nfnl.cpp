@@ -33,10 +33,7 @@ constexpr uint16_t msg_type(int nft_msg) { return static_cast<uint16_t>((NFNL_SU
   throw std::runtime_error(std::string("nfnetlink ") + what + ": " + nl_geterror(nlerr));
 }
 
-struct MsgFree {
-  void operator()(nl_msg* m) const { nlmsg_free(m); }
-};
-using Msg = std::unique_ptr<nl_msg, MsgFree>;
+using Msg = nl::MsgPtr;
 
 // One request: nlmsghdr, nfgenmsg, then attributes, `room` bytes of them
 // at most (a libnl message does not grow: an attribute that does not fit
@@ -71,6 +68,10 @@ class Socket {
     if (int rc = nl_connect(sk_, NETLINK_NETFILTER); rc < 0) nl_fail("connect", rc);
     nl_socket_disable_auto_ack(sk_);  // the flags are the request's own
     nl_socket_set_msg_buf_size(sk_, nl::kRecvBuffer);  // a dump datagram of many chains fits
+    // An error echoes only the failed message's header, not a batch
+    // message of 512 elements (which would not fit the buffer).
+    int one = 1;
+    ::setsockopt(nl_socket_get_fd(sk_), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
     nl_cb_set(cb_, NL_CB_VALID, NL_CB_CUSTOM, &Socket::on_valid, this);
     nl_cb_set(cb_, NL_CB_FINISH, NL_CB_CUSTOM, &Socket::on_finish, this);
     nl_cb_set(cb_, NL_CB_ACK, NL_CB_CUSTOM, &Socket::on_ack, this);
@@ -84,6 +85,7 @@ class Socket {
   int exchange(Msg m, const std::function<void(const nlmsghdr*)>& each) {
     each_ = &each;
     done_ = false;
+    err_ = 0;
     if (int rc = nl_send_auto(sk_, m.get()); rc < 0) nl_fail("send", rc);
     return receive([this] { return done_; });
   }
@@ -95,6 +97,8 @@ class Socket {
     nl_socket_disable_seq_check(sk_);
     first_ = first;
     acks_ = acks;
+    got_ = 0;
+    err_ = 0;
     std::vector<char> buf;
     for (const auto& m : batch) {
       const nlmsghdr* h = nlmsg_hdr(m.get());
@@ -153,14 +157,8 @@ class Socket {
     return NL_STOP;
   }
 
-  struct SockFree {
-    void operator()(nl_sock* s) const { nl_socket_free(s); }
-  };
-  struct CbPut {
-    void operator()(nl_cb* c) const { nl_cb_put(c); }
-  };
-  std::unique_ptr<nl_sock, SockFree> sk_own_;
-  std::unique_ptr<nl_cb, CbPut> cb_own_;
+  nl::SockPtr sk_own_;
+  nl::CbPtr cb_own_;
   nl_sock* sk_;
   nl_cb* cb_;
   const std::function<void(const nlmsghdr*)>* each_ = nullptr;

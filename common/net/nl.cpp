@@ -92,9 +92,14 @@ Socket::Socket() : sock_(nl_socket_alloc()), last_(std::make_unique<LastError>()
   if (rc < 0) throw NlError(-rc, errno_of(-rc), "connect NETLINK_ROUTE");
   nl_socket_set_msg_buf_size(sock_.get(), kRecvBuffer);
   // libnl's messages default to a page each, zeroed by calloc; a link,
-  // address or route request is a few hundred bytes. (Process-wide and
-  // idempotent; what may be larger asks for its size: nlmsg_alloc_size.)
-  nlmsg_set_default_size(kMessageSize);
+  // address or route request is a few hundred bytes. Process-wide, set
+  // once (threads make sockets); what may be larger asks for its size
+  // (nlmsg_alloc_size).
+  static const bool small_messages = [] {
+    nlmsg_set_default_size(kMessageSize);
+    return true;
+  }();
+  (void)small_messages;
   int one = 1;
   int fd = nl_socket_get_fd(sock_.get());
   // Best effort: older kernels lack these; errors then carry errno only.

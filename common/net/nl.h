@@ -78,19 +78,22 @@ struct KernelError {
 };
 int record_kernel_error(sockaddr_nl* who, nlmsgerr* e, void* arg);
 
-// A NETLINK_ROUTE socket bound in the network namespace that is current for
-// the calling thread at construction; it keeps talking to that namespace
-// afterwards. To work in another namespace construct it inside in_netns().
 // Receive buffer of our netlink sockets: one recvmsg per datagram. libnl's
 // default (no buffer size set) peeks at every datagram to size its buffer,
-// two recvmsg each; the kernel never makes a dump datagram larger than the
-// largest buffer a reader offered, capped at 32 KiB (netlink_recvmsg's
-// max_recvmsg_len), so this one holds every answer we ask for. A larger one
-// fails with NLE_MSG_TRUNC, never silently.
+// two recvmsg each. An answer to a request is one message (ours are a few
+// KiB at most), and the kernel fills a dump datagram up to the largest
+// buffer a reader offered, capped at 32 KiB (netlink_recvmsg's
+// max_recvmsg_len) — unless one message of the dump is larger
+// (rtnetlink's min_dump_alloc: a NIC's link with the data of many VFs). A
+// dump whose messages may be that large peeks (list_links); a datagram that
+// does not fit otherwise fails with NLE_MSG_TRUNC, never silently.
 inline constexpr size_t kRecvBuffer = 32768;
 // Room of a libnl-built request (link, address, route).
 inline constexpr size_t kMessageSize = 1024;
 
+// A NETLINK_ROUTE socket bound in the network namespace that is current for
+// the calling thread at construction; it keeps talking to that namespace
+// afterwards. To work in another namespace construct it inside in_netns().
 class Socket {
  public:
   Socket();

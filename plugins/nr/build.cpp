@@ -31,7 +31,7 @@ namespace {
 // "container id" keeps it apart from every container MAC.
 std::string router_mac(const model::Plan& plan) { return model::format_mac(stable_mac("", plan.netns)); }
 
-void setup_namespace(const model::Plan& plan, int nsfd) {
+void setup_namespace(int nsfd) {
   sys::in_netns(nsfd, [&] {
     nl::Socket s;
     if (auto lo = nl::get_link(s, "lo")) nl::set_up(s, lo->index);
@@ -39,7 +39,6 @@ void setup_namespace(const model::Plan& plan, int nsfd) {
                                  {"ipv6/conf/all/forwarding", "1"},
                                  {"ipv6/conf/default/accept_dad", "0"}});
   });
-  (void)plan;
 }
 
 void setup_bridge(nl::Socket& host, const model::Plan& plan, const Node& node) {
@@ -139,7 +138,7 @@ void build(const Node& node, const Resource& r) {
   sys::create_named_netns(plan.netns);
   sys::fault_point("nr-after-netns");
   sys::Fd nsfd = sys::open_netns(plan.netns);
-  setup_namespace(plan, nsfd.get());
+  setup_namespace(nsfd.get());
   phases.lap("namespace");
   // Waited for below, or by the future's destructor when a link step throws
   // (before the undo).
@@ -166,8 +165,18 @@ void build(const Node& node, const Resource& r) {
         if (auto p = guarded_port(a)) ports.push_back(std::move(*p));
         attached.push_back(std::move(a));
       }
-    if (auto g = guard_state(); g == Loaded::kCurrent) guard_add(ports);
-    else nft::run(script_for(g, bridge_guard_script(ports)), -1, node.cni_path);
+    if (auto g = guard_state(); g == Loaded::kCurrent) {
+      guard_add(ports);
+    } else {
+      // The guard's table is the node's, not this NR's: its loads are
+      // serialised node-wide and its state read again under that lock.
+      // Two NRs built at once would otherwise both find it absent, and the
+      // second fresh script (no replacing deletes) would add its rules to
+      // the first one's chains.
+      auto lock = State(node.data_dir).lock(kGuardLock, sys::FileLock::Mode::kExclusive);
+      if (g = guard_state(); g == Loaded::kCurrent) guard_add(ports);
+      else nft::run(script_for(g, bridge_guard_script(ports)), -1, node.cni_path);
+    }
     reattach_containers(host, plan, attached);
     phases.lap("guard");
     if (firewall.valid()) firewall.get();

@@ -10,8 +10,7 @@
 namespace zos::nr {
 
 // Builds what is missing and converges what differs; throws cni::Error
-// (or a runtime_error for the firewall) and leaves what it made for the
-// caller's undo (teardown).
+// and leaves what it made for the caller's undo (teardown).
 void build(const Node& node, const Resource& r);
 // The NR's kernel objects: WireGuard, router veth, bridge, namespace (and
 // the exit link in it).

@@ -19,9 +19,7 @@ FirewallSpec firewall_spec(const model::Plan& plan, const model::Network& net, c
   // hash (their /24, wg address and /64 are all the plan needs of them).
   std::unordered_set<uint64_t> seen_v4;  // the /24s and the wg addresses, apart (bit 32)
   std::unordered_set<std::string> seen_v6;
-  auto v4_key = [](const ip::Addr& a, uint64_t kind) {
-    return (kind << 32) | (uint64_t(a[0]) << 24) | (uint64_t(a[1]) << 16) | (uint64_t(a[2]) << 8) | a[3];
-  };
+  auto v4_key = [](const ip::Addr& a, uint64_t kind) { return (kind << 32) | a.v4_host(); };
   auto add = [&](const ip::Prefix& prefix) {
     auto p = model::Addressing::of(prefix.network());
     if (seen_v4.insert(v4_key(p.subnet_v4.addr(), 0)).second) s.net_v4.push_back(p.subnet_v4.str());
@@ -119,6 +117,9 @@ std::vector<ChainShape> chain_shapes(const std::string& script) {
 bool chains_tagged(const std::vector<nfnl::Chain>& have, const std::string& table, const std::vector<ChainShape>& want,
                    const std::string& tag) {
   const std::string name = table.substr(table.find(' ') + 1);
+  // A script in which no chain of the table was found (its text drifted
+  // from what chain_shapes reads) checks nothing: not current.
+  if (std::none_of(want.begin(), want.end(), [&](const ChainShape& c) { return c.table == table; })) return false;
   return std::all_of(want.begin(), want.end(), [&](const ChainShape& c) {
     return c.table != table || std::any_of(have.begin(), have.end(), [&](const nfnl::Chain& h) {
              return h.table == name && h.name == c.chain && h.comment == tag && h.rules == c.rules;

@@ -27,6 +27,9 @@
 namespace zos::nr {
 
 inline constexpr const char* kGuardTable = "bridge zos-guard";
+// The node-wide lock (State::lock) under which the guard's table is loaded;
+// not an NR's name (those are "net-...").
+inline constexpr const char* kGuardLock = "bridge-guard";
 
 // A container port and what it may send from.
 struct GuardedPort {

@@ -13,7 +13,6 @@
 #include "common/sys/file.h"
 #include "common/sys/netns.h"
 #include "common/sys/undo.h"
-#include "plugins/nr/attach.h"
 #include "plugins/nr/build.h"
 #include "plugins/nr/exit.h"
 #include "plugins/nr/firewall.h"

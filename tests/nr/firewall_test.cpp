@@ -60,6 +60,8 @@ TEST_CASE("nr firewall: chain shapes count each chain's rules, not its type or c
   std::vector<nfnl::Chain> have{{"t", "a", "zos x", 2}, {"t", "b", "zos x", 0}};
   CHECK(nr::chains_tagged(have, "inet t", shapes, "zos x"));
   CHECK_FALSE(nr::chains_tagged(have, "inet t", shapes, "zos y"));
+  // A table of which the script showed no chain is never taken as current.
+  CHECK_FALSE(nr::chains_tagged(have, "inet other", shapes, "zos x"));
   have[0].rules = 0;
   CHECK_FALSE(nr::chains_tagged(have, "inet t", shapes, "zos x"));
 }
